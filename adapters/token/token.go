@@ -1,0 +1,83 @@
+// Package token implements identity.Tokens with HS256-signed JWTs (golang-jwt v5).
+//
+// Verification pins the algorithm to HS256 (so "none" and every other alg are refused), requires
+// exp, iat and sub, checks iss and aud, and allows a small leeway for clock skew. It is the one
+// verifier behind REST authentication and, later, the WebSocket handshake.
+package token
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/workspaceops/workspaceops/modules/identity"
+)
+
+// Config configures the signer.
+type Config struct {
+	Secret   []byte
+	Issuer   string
+	Audience string
+	TTL      time.Duration
+	Leeway   time.Duration
+}
+
+// MinSecretLen is the shortest accepted HMAC secret (256 bits, as HS256 needs).
+const MinSecretLen = 32
+
+// JWT issues and verifies tokens.
+type JWT struct{ cfg Config }
+
+// New returns a JWT signer/verifier; it rejects weak configuration.
+func New(cfg Config) (*JWT, error) {
+	switch {
+	case len(cfg.Secret) < MinSecretLen:
+		return nil, fmt.Errorf("token: secret must be at least %d bytes", MinSecretLen)
+	case cfg.Issuer == "" || cfg.Audience == "":
+		return nil, errors.New("token: issuer and audience are required")
+	case cfg.TTL <= 0:
+		return nil, errors.New("token: lifetime must be positive")
+	}
+	return &JWT{cfg: cfg}, nil
+}
+
+// Issue signs a token for userID valid from now for the configured lifetime.
+func (j *JWT) Issue(userID string, now time.Time) (identity.Token, error) {
+	exp := now.Add(j.cfg.TTL).Truncate(time.Second)
+	claims := jwt.RegisteredClaims{
+		Subject:   userID,
+		Issuer:    j.cfg.Issuer,
+		Audience:  jwt.ClaimStrings{j.cfg.Audience},
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(exp),
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(j.cfg.Secret)
+	if err != nil {
+		return identity.Token{}, fmt.Errorf("sign token: %w", err)
+	}
+	return identity.Token{Value: s, ExpiresAt: exp.UTC()}, nil
+}
+
+// Verify checks the token and returns its subject.
+func (j *JWT) Verify(tok string, now time.Time) (string, error) {
+	var claims jwt.RegisteredClaims
+	parsed, err := jwt.ParseWithClaims(tok, &claims,
+		func(*jwt.Token) (any, error) { return j.cfg.Secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(j.cfg.Issuer),
+		jwt.WithAudience(j.cfg.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(j.cfg.Leeway),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+	)
+	if err != nil || !parsed.Valid {
+		return "", fmt.Errorf("%w: %v", identity.ErrInvalidToken, err)
+	}
+	if claims.Subject == "" || claims.IssuedAt == nil {
+		return "", fmt.Errorf("%w: missing sub or iat", identity.ErrInvalidToken)
+	}
+	return claims.Subject, nil
+}

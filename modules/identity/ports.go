@@ -1,0 +1,66 @@
+package identity
+
+import (
+	"context"
+	"time"
+)
+
+// Repository stores users.
+type Repository interface {
+	// Create stores a new user; ErrEmailTaken when the email is already registered.
+	Create(ctx context.Context, u User) error
+	// ByID returns the user or ErrUserNotFound.
+	ByID(ctx context.Context, id string) (User, error)
+	// ByEmail returns the user with that normalised email or ErrUserNotFound.
+	ByEmail(ctx context.Context, email string) (User, error)
+	// ByIDs returns the users that exist among ids, in no particular order.
+	ByIDs(ctx context.Context, ids []string) ([]User, error)
+}
+
+// PasswordHasher hashes passwords and checks them against stored hashes.
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+	// Verify reports whether password matches hash, in time independent of where they differ.
+	Verify(hash, password string) (bool, error)
+}
+
+// Token is a signed bearer token and the moment it stops being accepted.
+type Token struct {
+	Value     string
+	ExpiresAt time.Time
+}
+
+// Tokens issues and verifies bearer tokens.
+type Tokens interface {
+	Issue(userID string, now time.Time) (Token, error)
+	// Verify returns the user id the token was issued to, or an error wrapping ErrInvalidToken.
+	Verify(token string, now time.Time) (userID string, err error)
+}
+
+// Throttle counts failures per key and says how long a key must wait before trying again.
+type Throttle interface {
+	// Wait returns 0 when key may try now, or how long it must wait.
+	Wait(key string) time.Duration
+	Fail(key string)
+	Reset(key string)
+}
+
+// Throttles are the two login throttles: per email (guessing one account's password) and per
+// client address (spraying passwords over many accounts).
+type Throttles struct {
+	ByEmail Throttle
+	ByAddr  Throttle
+}
+
+// RegistrationListener is told about every new user, so that other modules can react (the
+// workspace module turns pending invitations for that email into memberships). An error is
+// logged, never undoes the registration.
+type RegistrationListener interface {
+	UserRegistered(ctx context.Context, userID, email string) error
+}
+
+// NoRegistrationListener ignores registrations.
+type NoRegistrationListener struct{}
+
+// UserRegistered does nothing.
+func (NoRegistrationListener) UserRegistered(context.Context, string, string) error { return nil }

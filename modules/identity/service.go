@@ -1,0 +1,179 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/workspaceops/workspaceops/platform/clock"
+	"github.com/workspaceops/workspaceops/platform/events"
+	"github.com/workspaceops/workspaceops/platform/ids"
+)
+
+// Service holds the identity use cases.
+type Service struct {
+	users     Repository
+	hasher    PasswordHasher
+	tokens    Tokens
+	throttles Throttles
+	listener  RegistrationListener
+	events    events.Publisher
+	clock     clock.Clock
+	log       *slog.Logger
+
+	// dummyHash is verified against when the email is unknown, so that a failed login costs the
+	// same time whether or not the account exists.
+	dummyHash string
+}
+
+// Deps are the Service's dependencies; every field is required.
+type Deps struct {
+	Users     Repository
+	Hasher    PasswordHasher
+	Tokens    Tokens
+	Throttles Throttles
+	Listener  RegistrationListener
+	Events    events.Publisher
+	Clock     clock.Clock
+	Log       *slog.Logger
+}
+
+// NewService returns the identity use cases.
+func NewService(d Deps) (*Service, error) {
+	if d.Users == nil || d.Hasher == nil || d.Tokens == nil || d.Throttles.ByEmail == nil ||
+		d.Throttles.ByAddr == nil || d.Listener == nil || d.Events == nil || d.Clock == nil || d.Log == nil {
+		return nil, errors.New("identity: all dependencies are required")
+	}
+	dummy, err := d.Hasher.Hash("not-a-real-password-" + ids.New())
+	if err != nil {
+		return nil, fmt.Errorf("identity: prepare dummy hash: %w", err)
+	}
+	return &Service{
+		users: d.Users, hasher: d.Hasher, tokens: d.Tokens, throttles: d.Throttles,
+		listener: d.Listener, events: d.Events, clock: d.Clock, log: d.Log, dummyHash: dummy,
+	}, nil
+}
+
+// Session is a user and a token proving their identity.
+type Session struct {
+	User  User
+	Token Token
+}
+
+// RegisterInput is what a person submits to create an account.
+type RegisterInput struct {
+	Email       string
+	Password    string
+	DisplayName string
+}
+
+// Register creates an account and signs the new user in.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (Session, error) {
+	email, displayName, err := validateRegistration(in)
+	if err != nil {
+		return Session{}, err
+	}
+	hash, err := s.hasher.Hash(in.Password)
+	if err != nil {
+		return Session{}, fmt.Errorf("hash password: %w", err)
+	}
+	u := User{ID: ids.New(), Email: email, DisplayName: displayName, PasswordHash: hash, CreatedAt: s.clock.Now()}
+	if err := s.users.Create(ctx, u); err != nil {
+		return Session{}, fmt.Errorf("create user: %w", err)
+	}
+	s.events.Publish(ctx, events.Event{
+		Name: events.UserRegistered, TargetType: events.TargetUser, TargetID: u.ID, ActorID: u.ID, At: u.CreatedAt,
+	})
+	if err := s.listener.UserRegistered(ctx, u.ID, u.Email); err != nil {
+		s.log.ErrorContext(ctx, "registration listener failed", slog.String("user_id", u.ID), slog.Any("error", err))
+	}
+	return s.session(u)
+}
+
+// LoginInput is what a person submits to sign in. ClientAddr is the caller's network address,
+// used only for throttling.
+type LoginInput struct {
+	Email      string
+	Password   string
+	ClientAddr string
+}
+
+// Login checks a password and returns a session. Unknown email and wrong password give the same
+// error after the same work; repeated failures per email and per address are throttled.
+func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
+	email := NormalizeEmail(in.Email)
+	emailKey, addrKey := "email:"+email, "addr:"+in.ClientAddr
+	if wait := max(s.throttles.ByEmail.Wait(emailKey), s.throttles.ByAddr.Wait(addrKey)); wait > 0 {
+		return Session{}, ErrTooManyAttempts.WithRetryAfter(wait)
+	}
+	if len(in.Password) > MaxPasswordLen || len(email) > MaxEmailLen {
+		return Session{}, ErrInvalidCredentials
+	}
+	u, err := s.users.ByEmail(ctx, email)
+	hash := u.PasswordHash
+	switch {
+	case errors.Is(err, ErrUserNotFound):
+		hash = s.dummyHash
+	case err != nil:
+		return Session{}, fmt.Errorf("find user: %w", err)
+	}
+	ok, verr := s.hasher.Verify(hash, in.Password)
+	if verr != nil {
+		return Session{}, fmt.Errorf("verify password: %w", verr)
+	}
+	if err != nil || !ok {
+		s.throttles.ByEmail.Fail(emailKey)
+		s.throttles.ByAddr.Fail(addrKey)
+		return Session{}, ErrInvalidCredentials
+	}
+	s.throttles.ByEmail.Reset(emailKey)
+	return s.session(u)
+}
+
+// Authenticate returns the id of the user a token was issued to.
+func (s *Service) Authenticate(_ context.Context, token string) (string, error) {
+	return s.tokens.Verify(token, s.clock.Now())
+}
+
+// Refresh issues a fresh token to an authenticated user who still exists.
+func (s *Service) Refresh(ctx context.Context, userID string) (Session, error) {
+	u, err := s.Me(ctx, userID)
+	if err != nil {
+		return Session{}, err
+	}
+	return s.session(u)
+}
+
+// Me returns the authenticated user. A token whose user no longer exists is no longer valid.
+func (s *Service) Me(ctx context.Context, userID string) (User, error) {
+	u, err := s.users.ByID(ctx, userID)
+	if errors.Is(err, ErrUserNotFound) {
+		return User{}, ErrInvalidToken
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("find user: %w", err)
+	}
+	return u, nil
+}
+
+// UsersByIDs returns the users that exist among ids; other modules use it to show names.
+func (s *Service) UsersByIDs(ctx context.Context, userIDs []string) ([]User, error) {
+	if len(userIDs) == 0 {
+		return nil, nil
+	}
+	return s.users.ByIDs(ctx, userIDs)
+}
+
+// UserByEmail returns the user registered with email, or ErrUserNotFound.
+func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
+	return s.users.ByEmail(ctx, NormalizeEmail(email))
+}
+
+func (s *Service) session(u User) (Session, error) {
+	tok, err := s.tokens.Issue(u.ID, s.clock.Now())
+	if err != nil {
+		return Session{}, fmt.Errorf("issue token: %w", err)
+	}
+	return Session{User: u, Token: tok}, nil
+}

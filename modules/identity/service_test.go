@@ -1,0 +1,229 @@
+package identity_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/identity/memory"
+	"github.com/workspaceops/workspaceops/platform/apperr"
+	"github.com/workspaceops/workspaceops/platform/clock"
+	"github.com/workspaceops/workspaceops/platform/events"
+	"github.com/workspaceops/workspaceops/platform/password"
+	"github.com/workspaceops/workspaceops/platform/ratelimit"
+)
+
+// fakeTokens issues "tok:<user>:<expiry unix>" so tests can read what was issued.
+type fakeTokens struct{}
+
+func (fakeTokens) Issue(userID string, now time.Time) (identity.Token, error) {
+	exp := now.Add(time.Hour)
+	return identity.Token{Value: fmt.Sprintf("tok:%s:%d", userID, exp.Unix()), ExpiresAt: exp}, nil
+}
+
+func (fakeTokens) Verify(tok string, now time.Time) (string, error) {
+	var user string
+	var exp int64
+	parts := strings.Split(tok, ":")
+	if len(parts) != 3 || parts[0] != "tok" {
+		return "", identity.ErrInvalidToken
+	}
+	user = parts[1]
+	if _, err := fmt.Sscan(parts[2], &exp); err != nil || now.Unix() >= exp {
+		return "", identity.ErrInvalidToken
+	}
+	return user, nil
+}
+
+type listener struct{ got []string }
+
+func (l *listener) UserRegistered(_ context.Context, userID, email string) error {
+	l.got = append(l.got, userID+"|"+email)
+	return nil
+}
+
+type fixture struct {
+	svc      *identity.Service
+	clock    *clock.Manual
+	events   *events.Recorder
+	listener *listener
+	users    *memory.Users
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{
+		clock:    clock.NewManual(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)),
+		events:   &events.Recorder{},
+		listener: &listener{},
+		users:    memory.NewUsers(),
+	}
+	svc, err := identity.NewService(identity.Deps{
+		Users:  f.users,
+		Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1}),
+		Tokens: fakeTokens{},
+		Throttles: identity.Throttles{
+			ByEmail: ratelimit.NewFailures(3, 15*time.Minute, f.clock),
+			ByAddr:  ratelimit.NewFailures(5, 15*time.Minute, f.clock),
+		},
+		Listener: f.listener,
+		Events:   f.events,
+		Clock:    f.clock,
+		Log:      slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = svc
+	return f
+}
+
+var ctx = context.Background()
+
+func (f *fixture) register(t *testing.T, email string) identity.Session {
+	t.Helper()
+	s, err := f.svc.Register(ctx, identity.RegisterInput{Email: email, Password: "s3cret-pass", DisplayName: "Ada"})
+	if err != nil {
+		t.Fatalf("register %s: %v", email, err)
+	}
+	return s
+}
+
+func TestRegister(t *testing.T) {
+	f := newFixture(t)
+	s := f.register(t, "  Ada@Example.COM ")
+	if s.User.Email != "ada@example.com" || s.User.DisplayName != "Ada" || s.User.ID == "" {
+		t.Fatalf("user = %+v", s.User)
+	}
+	if strings.Contains(s.User.PasswordHash, "s3cret-pass") || s.User.PasswordHash == "" {
+		t.Fatal("password not hashed")
+	}
+	if uid, err := f.svc.Authenticate(ctx, s.Token.Value); err != nil || uid != s.User.ID {
+		t.Fatalf("token does not authenticate the new user: %q %v", uid, err)
+	}
+	if got := f.listener.got; len(got) != 1 || got[0] != s.User.ID+"|ada@example.com" {
+		t.Fatalf("listener got %v", got)
+	}
+	if names := f.events.Names(); len(names) != 1 || names[0] != events.UserRegistered {
+		t.Fatalf("events %v", names)
+	}
+}
+
+func TestRegisterRejectsDuplicateEmailIgnoringCase(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, "ada@example.com")
+	_, err := f.svc.Register(ctx, identity.RegisterInput{Email: "ADA@example.com", Password: "another-pass", DisplayName: "X"})
+	if !errors.Is(err, identity.ErrEmailTaken) {
+		t.Fatalf("err = %v, want ErrEmailTaken", err)
+	}
+}
+
+func TestRegisterValidation(t *testing.T) {
+	for name, tc := range map[string]struct {
+		in    identity.RegisterInput
+		field string
+	}{
+		"empty email":       {identity.RegisterInput{Password: "longenough", DisplayName: "A"}, "email"},
+		"bad email":         {identity.RegisterInput{Email: "not-an-email", Password: "longenough", DisplayName: "A"}, "email"},
+		"named email":       {identity.RegisterInput{Email: "Ada <ada@example.com>", Password: "longenough", DisplayName: "A"}, "email"},
+		"short password":    {identity.RegisterInput{Email: "a@example.com", Password: "short", DisplayName: "A"}, "password"},
+		"huge password":     {identity.RegisterInput{Email: "a@example.com", Password: strings.Repeat("x", 300), DisplayName: "A"}, "password"},
+		"blank name":        {identity.RegisterInput{Email: "a@example.com", Password: "longenough", DisplayName: "   "}, "displayName"},
+		"long name":         {identity.RegisterInput{Email: "a@example.com", Password: "longenough", DisplayName: strings.Repeat("n", 101)}, "displayName"},
+		"control char name": {identity.RegisterInput{Email: "a@example.com", Password: "longenough", DisplayName: "a\x00b"}, "displayName"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			_, err := f.svc.Register(ctx, tc.in)
+			e := apperr.As(err)
+			if e == nil || e.Kind != apperr.Invalid || len(e.Fields) == 0 || e.Fields[0].Field != tc.field {
+				t.Fatalf("err = %#v, want a validation error on %s", err, tc.field)
+			}
+			if _, err := f.users.ByEmail(ctx, identity.NormalizeEmail(tc.in.Email)); !errors.Is(err, identity.ErrUserNotFound) {
+				t.Fatal("an invalid registration stored a user")
+			}
+		})
+	}
+}
+
+func TestLogin(t *testing.T) {
+	f := newFixture(t)
+	reg := f.register(t, "ada@example.com")
+	s, err := f.svc.Login(ctx, identity.LoginInput{Email: "ADA@example.com", Password: "s3cret-pass", ClientAddr: "1.2.3.4"})
+	if err != nil || s.User.ID != reg.User.ID {
+		t.Fatalf("login = %+v, %v", s.User, err)
+	}
+	wrong, errWrong := f.svc.Login(ctx, identity.LoginInput{Email: "ada@example.com", Password: "wrong-pass", ClientAddr: "1.2.3.4"})
+	_, errUnknown := f.svc.Login(ctx, identity.LoginInput{Email: "who@example.com", Password: "s3cret-pass", ClientAddr: "1.2.3.4"})
+	if !errors.Is(errWrong, identity.ErrInvalidCredentials) || !errors.Is(errUnknown, identity.ErrInvalidCredentials) {
+		t.Fatalf("wrong password: %v; unknown email: %v", errWrong, errUnknown)
+	}
+	if errWrong.Error() != errUnknown.Error() || wrong.Token.Value != "" {
+		t.Fatal("wrong password and unknown email are distinguishable")
+	}
+}
+
+func TestLoginThrottledPerEmail(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, "ada@example.com")
+	for i := range 3 {
+		_, err := f.svc.Login(ctx, identity.LoginInput{Email: "ada@example.com", Password: "bad-guess", ClientAddr: fmt.Sprint("10.0.0.", i)})
+		if !errors.Is(err, identity.ErrInvalidCredentials) {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	// Even the right password is refused while throttled, from any address.
+	_, err := f.svc.Login(ctx, identity.LoginInput{Email: "ada@example.com", Password: "s3cret-pass", ClientAddr: "10.9.9.9"})
+	e := apperr.As(err)
+	if !errors.Is(err, identity.ErrTooManyAttempts) || e.RetryAfter <= 0 || e.RetryAfter > 15*time.Minute {
+		t.Fatalf("err = %#v, want ErrTooManyAttempts with RetryAfter", err)
+	}
+	f.clock.Advance(15 * time.Minute)
+	if _, err := f.svc.Login(ctx, identity.LoginInput{Email: "ada@example.com", Password: "s3cret-pass", ClientAddr: "10.9.9.9"}); err != nil {
+		t.Fatalf("still throttled after the window: %v", err)
+	}
+}
+
+func TestLoginThrottledPerAddress(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, "victim@example.com")
+	for i := range 5 {
+		_, _ = f.svc.Login(ctx, identity.LoginInput{Email: fmt.Sprintf("spray%d@example.com", i), Password: "guess-guess", ClientAddr: "6.6.6.6"})
+	}
+	_, err := f.svc.Login(ctx, identity.LoginInput{Email: "victim@example.com", Password: "s3cret-pass", ClientAddr: "6.6.6.6"})
+	if !errors.Is(err, identity.ErrTooManyAttempts) {
+		t.Fatalf("err = %v, want ErrTooManyAttempts", err)
+	}
+	if _, err := f.svc.Login(ctx, identity.LoginInput{Email: "victim@example.com", Password: "s3cret-pass", ClientAddr: "7.7.7.7"}); err != nil {
+		t.Fatalf("another address is throttled: %v", err)
+	}
+}
+
+func TestRefreshAndMe(t *testing.T) {
+	f := newFixture(t)
+	reg := f.register(t, "ada@example.com")
+	f.clock.Advance(30 * time.Minute)
+	s, err := f.svc.Refresh(ctx, reg.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Token.ExpiresAt.After(reg.Token.ExpiresAt) {
+		t.Fatal("refreshed token does not live longer")
+	}
+	me, err := f.svc.Me(ctx, reg.User.ID)
+	if err != nil || me.Email != "ada@example.com" {
+		t.Fatalf("me = %+v, %v", me, err)
+	}
+	if _, err := f.svc.Refresh(ctx, "deleted-user"); !errors.Is(err, identity.ErrInvalidToken) {
+		t.Fatalf("refresh for a missing user: %v", err)
+	}
+	f.clock.Advance(31 * time.Minute)
+	if _, err := f.svc.Authenticate(ctx, reg.Token.Value); !errors.Is(err, identity.ErrInvalidToken) {
+		t.Fatalf("expired token accepted: %v", err)
+	}
+}

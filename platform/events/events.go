@@ -1,0 +1,76 @@
+// Package events is the catalogue of things that happen in WorkspaceOps and the port through
+// which modules announce them.
+//
+// Every successful mutation publishes exactly one Event. Today the sink logs them; the audit log
+// module will append them durably and hand them to the realtime layer.
+package events
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Name is an event name as clients see it, e.g. "workspace:member-invited".
+type Name string
+
+// The catalogue. Names are stable: clients subscribe to them.
+const (
+	WorkspaceCreated  Name = "workspace:created"
+	WorkspaceUpdated  Name = "workspace:updated"
+	WorkspaceDeleted  Name = "workspace:deleted"
+	MemberInvited     Name = "workspace:member-invited"
+	MemberJoined      Name = "workspace:member-joined"
+	MemberUpdated     Name = "workspace:member-updated"
+	MemberRemoved     Name = "workspace:member-removed"
+	InvitationRevoked Name = "workspace:invitation-revoked"
+	UserRegistered    Name = "user:registered"
+)
+
+// Target types name what an event is about.
+const (
+	TargetWorkspace  = "workspace"
+	TargetMember     = "member"
+	TargetInvitation = "invitation"
+	TargetUser       = "user"
+)
+
+// Event is one thing that happened. Data stays small: clients refetch over REST.
+type Event struct {
+	Name        Name
+	WorkspaceID string // empty for events outside any workspace
+	TargetType  string
+	TargetID    string
+	ActorID     string
+	At          time.Time
+	Data        map[string]any
+}
+
+// Publisher announces events. Publish must not fail the caller's mutation, which has already
+// happened: implementations handle their own failures.
+type Publisher interface {
+	Publish(ctx context.Context, e Event)
+}
+
+// Discard is a Publisher that drops every event; for tests that do not look at events.
+type Discard struct{}
+
+// Publish drops e.
+func (Discard) Publish(context.Context, Event) {}
+
+// Logger is a Publisher that writes every event to a structured log. It is the sink until the
+// audit log module exists.
+type Logger struct{ Log *slog.Logger }
+
+// Publish logs e at info level.
+func (l Logger) Publish(ctx context.Context, e Event) {
+	l.Log.InfoContext(ctx, "event",
+		slog.String("event", string(e.Name)),
+		slog.String("workspace_id", e.WorkspaceID),
+		slog.String("target_type", e.TargetType),
+		slog.String("target_id", e.TargetID),
+		slog.String("actor_id", e.ActorID),
+		slog.Time("at", e.At),
+		slog.Any("data", e.Data),
+	)
+}

@@ -1,0 +1,34 @@
+package logging
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+)
+
+func TestRequestIDOnEveryLine(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := New(&buf, "info", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := WithRequestID(context.Background(), "req-42")
+	log.With("component", "test").InfoContext(ctx, "hello")
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("not JSON: %q", buf.String())
+	}
+	if line["request_id"] != "req-42" || line["component"] != "test" {
+		t.Fatalf("line = %v", line)
+	}
+}
+
+func TestNewRejectsUnknownSettings(t *testing.T) {
+	if _, err := New(&bytes.Buffer{}, "loud", "json"); err == nil {
+		t.Error("unknown level accepted")
+	}
+	if _, err := New(&bytes.Buffer{}, "info", "xml"); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
