@@ -157,19 +157,6 @@ func (s *Service) Me(ctx context.Context, userID string) (User, error) {
 	return u, nil
 }
 
-// UsersByIDs returns the users that exist among ids; other modules use it to show names.
-func (s *Service) UsersByIDs(ctx context.Context, userIDs []string) ([]User, error) {
-	if len(userIDs) == 0 {
-		return nil, nil
-	}
-	return s.users.ByIDs(ctx, userIDs)
-}
-
-// UserByEmail returns the user registered with email, or ErrUserNotFound.
-func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
-	return s.users.ByEmail(ctx, NormalizeEmail(email))
-}
-
 func (s *Service) session(u User) (Session, error) {
 	tok, err := s.tokens.Issue(u.ID, s.clock.Now())
 	if err != nil {

@@ -23,6 +23,7 @@ const (
 	TooLarge             // the input exceeds a size limit
 	RateLimited          // too many attempts; retry later
 	Unavailable          // a dependency is down; retry later
+	UnsupportedMedia     // the body is not in a format this endpoint reads
 )
 
 // FieldError names one invalid input field.

@@ -14,8 +14,9 @@ type Clock interface {
 // System is the real clock, in UTC.
 type System struct{}
 
-// Now returns the current UTC time.
-func (System) Now() time.Time { return time.Now().UTC() }
+// Now returns the current UTC time at millisecond precision, the precision MongoDB stores, so
+// an entity reads back exactly as it was created.
+func (System) Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
 // Manual is a clock for tests that only moves when told to.
 type Manual struct {

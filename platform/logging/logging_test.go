@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"testing"
 )
 
@@ -30,5 +31,16 @@ func TestNewRejectsUnknownSettings(t *testing.T) {
 	}
 	if _, err := New(&bytes.Buffer{}, "info", "xml"); err == nil {
 		t.Error("unknown format accepted")
+	}
+}
+
+func TestAtLeast(t *testing.T) {
+	var buf bytes.Buffer
+	log, _ := New(&buf, "debug", "text")
+	quiet := AtLeast(log, slog.LevelError)
+	quiet.Warn("dropped")
+	quiet.Error("kept")
+	if out := buf.String(); bytes.Contains([]byte(out), []byte("dropped")) || !bytes.Contains([]byte(out), []byte("kept")) {
+		t.Fatalf("output %q", out)
 	}
 }

@@ -1,0 +1,42 @@
+// Package bridge connects modules to each other through the ports they declare, so that no
+// module imports another: each type here implements one module's port by calling another's.
+package bridge
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/workspace"
+)
+
+// UserDirectory implements workspace.UserDirectory with the identity module's Directory.
+type UserDirectory struct{ Identity *identity.Directory }
+
+var _ workspace.UserDirectory = UserDirectory{}
+
+// UserByEmail looks up a registered user by email.
+func (d UserDirectory) UserByEmail(ctx context.Context, email string) (workspace.UserInfo, bool, error) {
+	u, found, err := d.Identity.UserByEmail(ctx, email)
+	if err != nil {
+		return workspace.UserInfo{}, false, fmt.Errorf("identity directory: %w", err)
+	}
+	return userInfo(u), found, nil
+}
+
+// UsersByIDs looks up users by id.
+func (d UserDirectory) UsersByIDs(ctx context.Context, ids []string) ([]workspace.UserInfo, error) {
+	users, err := d.Identity.UsersByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("identity directory: %w", err)
+	}
+	out := make([]workspace.UserInfo, len(users))
+	for i, u := range users {
+		out[i] = userInfo(u)
+	}
+	return out, nil
+}
+
+func userInfo(u identity.User) workspace.UserInfo {
+	return workspace.UserInfo{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName}
+}

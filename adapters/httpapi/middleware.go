@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/workspaceops/workspaceops/platform/ids"
+	"github.com/workspaceops/workspaceops/platform/logging"
+)
+
+const headerRequestID = "X-Request-Id"
+
+// requestID gives every request an id (the caller's, when it is sane) carried in the context,
+// so every log line of the request names it, and echoed in the response.
+func requestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader(headerRequestID)
+		if !saneRequestID(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		c.Header(headerRequestID, id)
+		c.Request = c.Request.WithContext(logging.WithRequestID(c.Request.Context(), id))
+		c.Next()
+	}
+}
+
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// accessLog writes one line per request. The query string is left out: it is not ours to log.
+func accessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		status := c.Writer.Status()
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		log.LogAttrs(c.Request.Context(), level, "request",
+			slog.String("method", c.Request.Method),
+			slog.String("path", c.Request.URL.Path),
+			slog.Int("status", status),
+			slog.Int("bytes", c.Writer.Size()),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("client", c.ClientIP()),
+		)
+	}
+}
+
+// recoverPanics turns a panic into a logged 500 problem instead of a dropped connection.
+func recoverPanics(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.ErrorContext(c.Request.Context(), "panic while serving", slog.Any("panic", v), slog.String("path", c.Request.URL.Path))
+				if !c.Writer.Written() {
+					writeProblem(c, http.StatusInternalServerError, "internal", "an unexpected error occurred; it has been logged", nil)
+				}
+				c.Abort()
+			}
+		}()
+		c.Next()
+	}
+}
+
+// limitBody caps every request body; a longer body fails decoding with 413.
+func limitBody(max int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
+		c.Next()
+	}
+}
+
+var (
+	corsMethods = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+	corsHeaders = "Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id"
+	corsExpose  = "ETag, Location, Retry-After, X-Request-Id"
+)
+
+// cors answers the configured browser origins, exactly, and refuses others. Credentials are
+// bearer tokens in a header, never cookies, so Allow-Credentials is never sent and a wildcard is
+// never needed. Requests without an Origin (curl, servers) are not affected.
+func cors(log *slog.Logger, allowed []string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		origin := c.GetHeader("Origin")
+		c.Writer.Header().Add("Vary", "Origin")
+		if origin == "" {
+			c.Next()
+			return
+		}
+		if !slices.Contains(allowed, origin) {
+			abortWithError(c, log, errOriginNotAllowed)
+			return
+		}
+		h := c.Writer.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Expose-Headers", corsExpose)
+		if c.Request.Method == http.MethodOptions && c.GetHeader("Access-Control-Request-Method") != "" {
+			h.Add("Vary", "Access-Control-Request-Method")
+			h.Add("Vary", "Access-Control-Request-Headers")
+			h.Set("Access-Control-Allow-Methods", corsMethods)
+			h.Set("Access-Control-Allow-Headers", corsHeaders)
+			h.Set("Access-Control-Max-Age", "600")
+			c.AbortWithStatus(http.StatusNoContent)
+			return
+		}
+		c.Next()
+	}
+}
+
+// validIDs refuses a request whose path ids are not well formed, before any handler runs.
+func validIDs(log *slog.Logger, params ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		for _, p := range params {
+			if v, ok := c.Params.Get(p); ok && !ids.Valid(v) {
+				abortWithError(c, log, errInvalidID.WithMessage("the "+p+" in the path is malformed"))
+				return
+			}
+		}
+		c.Next()
+	}
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer <token>" header.
+func bearerToken(c *gin.Context) (string, bool) {
+	scheme, tok, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}

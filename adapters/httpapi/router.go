@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/workspace"
+)
+
+// Config is the transport configuration.
+type Config struct {
+	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed to call the API.
+	AllowedOrigins []string
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed; none by default, so
+	// a client cannot pick the address its login attempts are throttled under.
+	TrustedProxies []string
+	// MaxBodyBytes caps every request body.
+	MaxBodyBytes int64
+}
+
+// ReadinessCheck reports whether a dependency the service needs is reachable.
+type ReadinessCheck func(ctx context.Context) error
+
+// API holds what the handlers call: use cases only, never repositories.
+type API struct {
+	identity   *identity.Service
+	workspaces *workspace.Service
+	ready      ReadinessCheck
+	log        *slog.Logger
+}
+
+// NewRouter returns the HTTP handler serving the REST API and the health endpoints.
+func NewRouter(cfg Config, ids *identity.Service, ws *workspace.Service, ready ReadinessCheck, log *slog.Logger) (http.Handler, error) {
+	if ids == nil || ws == nil || ready == nil || log == nil {
+		return nil, errors.New("httpapi: all dependencies are required")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		return nil, errors.New("httpapi: MaxBodyBytes must be positive")
+	}
+	api := &API{identity: ids, workspaces: ws, ready: ready, log: log}
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	r.Use(requestID(), recoverPanics(log), accessLog(log), cors(log, cfg.AllowedOrigins), limitBody(cfg.MaxBodyBytes))
+	r.NoRoute(func(c *gin.Context) { abortWithError(c, log, errRouteNotFound) })
+	r.NoMethod(func(c *gin.Context) {
+		writeProblem(c, http.StatusMethodNotAllowed, "method_not_allowed", "this route does not accept "+c.Request.Method, nil)
+	})
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", api.readyz)
+
+	v1 := r.Group("/api/v1")
+	v1.POST("/auth/register", api.register)
+	v1.POST("/auth/login", api.login)
+
+	authed := v1.Group("", api.authenticate)
+	authed.POST("/auth/refresh", api.refresh)
+	authed.GET("/me", api.me)
+
+	authed.POST("/workspaces", api.createWorkspace)
+	authed.GET("/workspaces", api.listWorkspaces)
+	ws1 := authed.Group("/workspaces/:wid", validIDs(log, "wid", "uid", "iid"))
+	ws1.GET("", api.getWorkspace)
+	ws1.PATCH("", api.updateWorkspace)
+	ws1.DELETE("", api.deleteWorkspace)
+	ws1.GET("/members", api.listMembers)
+	ws1.POST("/members", api.inviteMember)
+	ws1.PATCH("/members/:uid", api.changeMemberRole)
+	ws1.DELETE("/members/:uid", api.removeMember)
+	ws1.DELETE("/invitations/:iid", api.revokeInvitation)
+	return r, nil
+}
+
+// readyz answers 200 when the database answers within two seconds, 503 otherwise.
+func (a *API) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.ready(ctx); err != nil {
+		a.log.WarnContext(ctx, "not ready", slog.Any("error", err))
+		abortWithError(c, a.log, errUnavailable.WithMessage("the database is not reachable"))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// authenticate admits requests with a valid bearer token and records the user id.
+func (a *API) authenticate(c *gin.Context) {
+	tok, ok := bearerToken(c)
+	if !ok {
+		abortWithError(c, a.log, errMissingToken)
+		return
+	}
+	uid, err := a.identity.Authenticate(c.Request.Context(), tok)
+	if err != nil {
+		abortWithError(c, a.log, err)
+		return
+	}
+	c.Set(ctxUserID, uid)
+	c.Next()
+}
+
+const ctxUserID = "wso.userID"
+
+func userID(c *gin.Context) string { return c.GetString(ctxUserID) }

@@ -1,0 +1,124 @@
+// Command workspaceops runs the WorkspaceOps backend.
+//
+//	workspaceops [serve]   serve the REST API (the default)
+//	workspaceops migrate   create every database index, then exit
+//
+// Configuration comes from environment variables; see the README or platform/config.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/workspaceops/workspaceops/platform/config"
+	"github.com/workspaceops/workspaceops/platform/logging"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stderr))
+}
+
+// run is main without process globals, so tests can run the real command in-process. It
+// returns when ctx is cancelled (a signal) or the server fails.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	if len(args) > 1 || (cmd != "serve" && cmd != "migrate") {
+		fmt.Fprintln(stderr, "usage: workspaceops [serve|migrate]")
+		return exitUsage
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "workspaceops: invalid configuration:\n%v\n", err)
+		return exitUsage
+	}
+	log, err := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "workspaceops: %v\n", err)
+		return exitUsage
+	}
+	if cmd == "migrate" {
+		err = migrate(ctx, cfg, log)
+	} else {
+		err = serve(ctx, cfg, log)
+	}
+	if err != nil {
+		log.Error("workspaceops failed", slog.String("command", cmd), slog.Any("error", err))
+		return exitFailed
+	}
+	return exitOK
+}
+
+func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	// provideStore ensures every index before it returns.
+	_, cleanup, err := provideStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	cleanup()
+	log.Info("indexes are in place")
+	return nil
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	app, cleanup, err := initApp(ctx, cfg, log)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	defer cleanup()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           app.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("WorkspaceOps is serving", slog.String("url", "http://"+ln.Addr().String()),
+		slog.Bool("embedded_store", cfg.MongoURI == ""))
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", slog.Duration("timeout", cfg.ShutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped cleanly")
+	return nil
+}

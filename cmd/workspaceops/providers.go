@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/workspaceops/workspaceops/adapters/httpapi"
+	"github.com/workspaceops/workspaceops/adapters/mongo"
+	"github.com/workspaceops/workspaceops/adapters/mongo/embedded"
+	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/workspace"
+	"github.com/workspaceops/workspaceops/platform/clock"
+	"github.com/workspaceops/workspaceops/platform/config"
+	"github.com/workspaceops/workspaceops/platform/events"
+	"github.com/workspaceops/workspaceops/platform/logging"
+	"github.com/workspaceops/workspaceops/platform/password"
+	"github.com/workspaceops/workspaceops/platform/ratelimit"
+	mongodriver "go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// App is what serve needs once everything is wired.
+type App struct {
+	Handler http.Handler
+}
+
+// provideStore connects to MONGO_URI, or starts the embedded store under the data dir when it
+// is empty, and ensures every index.
+func provideStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*mongo.DB, func(), error) {
+	uri := cfg.MongoURI
+	stopEmbedded := func() {}
+	if uri == "" {
+		dir := filepath.Join(cfg.DataDir, "store")
+		srv, err := embedded.Start(ctx, embedded.Options{DataDir: dir, Logger: logging.AtLeast(log, slog.LevelError)})
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("embedded store started", slog.String("data_dir", dir))
+		uri, stopEmbedded = srv.URI(), srv.Close
+	}
+	db, err := mongo.Connect(ctx, uri, cfg.MongoDatabase)
+	if err != nil {
+		stopEmbedded()
+		return nil, nil, err
+	}
+	cleanup := func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := db.Close(closeCtx); err != nil {
+			log.Warn("close database", slog.Any("error", err))
+		}
+		stopEmbedded()
+	}
+	if err := mongo.EnsureIndexes(ctx, db.Database()); err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("ensure indexes: %w", err)
+	}
+	return db, cleanup, nil
+}
+
+func provideDatabase(db *mongo.DB) *mongodriver.Database { return db.Database() }
+
+func provideReadiness(db *mongo.DB) httpapi.ReadinessCheck { return db.Ping }
+
+func provideHasher() *password.Hasher { return password.NewHasher(password.Default) }
+
+// provideTokens builds the JWT signer. Without JWT_SECRET (allowed only on the embedded store)
+// a random secret is generated, so tokens do not survive a restart; the log says so.
+func provideTokens(cfg config.Config, log *slog.Logger) (*token.JWT, error) {
+	secret := cfg.JWTSecret
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, fmt.Errorf("generate JWT secret: %w", err)
+		}
+		log.Warn("JWT_SECRET is not set: generated a random secret for this run; tokens will not survive a restart")
+	}
+	return token.New(token.Config{
+		Secret: secret, Issuer: "workspaceops", Audience: "workspaceops-api",
+		TTL: cfg.TokenTTL, Leeway: 30 * time.Second,
+	})
+}
+
+func provideClock() clock.Clock { return clock.System{} }
+
+func provideThrottles(cfg config.Config, c clock.Clock) identity.Throttles {
+	return identity.Throttles{
+		ByEmail: ratelimit.NewFailures(cfg.LoginMaxFails, cfg.LoginWindow, c),
+		ByAddr:  ratelimit.NewFailures(4*cfg.LoginMaxFails, cfg.LoginWindow, c),
+	}
+}
+
+func provideEvents(log *slog.Logger) events.Publisher {
+	return events.Logger{Log: log.With(slog.String("component", "events"))}
+}
+
+func provideWorkspaceService(repo workspace.Repository, users workspace.UserDirectory, ev events.Publisher, c clock.Clock, cfg config.Config, log *slog.Logger) (*workspace.Service, error) {
+	return workspace.NewService(workspace.Deps{Repo: repo, Users: users, Events: ev, Clock: c, Log: log, InvitationTTL: cfg.InvitationTTL})
+}
+
+func provideIdentityService(users identity.Repository, h identity.PasswordHasher, tokens identity.Tokens, th identity.Throttles,
+	listener identity.RegistrationListener, ev events.Publisher, c clock.Clock, log *slog.Logger) (*identity.Service, error) {
+	return identity.NewService(identity.Deps{Users: users, Hasher: h, Tokens: tokens, Throttles: th, Listener: listener, Events: ev, Clock: c, Log: log})
+}
+
+func provideRouter(cfg config.Config, ids *identity.Service, ws *workspace.Service, ready httpapi.ReadinessCheck, log *slog.Logger) (http.Handler, error) {
+	return httpapi.NewRouter(httpapi.Config{
+		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: cfg.TrustedProxies, MaxBodyBytes: cfg.MaxBodyBytes,
+	}, ids, ws, ready, log)
+}

@@ -1,0 +1,131 @@
+// Package config reads the service's configuration from environment variables, each with a
+// documented default, and validates it once at start-up.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a WorkspaceOps process.
+type Config struct {
+	Addr            string        // WSO_ADDR
+	MongoURI        string        // MONGO_URI; empty runs the embedded store
+	MongoDatabase   string        // WSO_MONGO_DATABASE
+	DataDir         string        // WSO_DATA_DIR: the embedded store's files
+	JWTSecret       []byte        // JWT_SECRET
+	TokenTTL        time.Duration // WSO_TOKEN_TTL
+	AllowedOrigins  []string      // WSO_ALLOWED_ORIGINS
+	TrustedProxies  []string      // WSO_TRUSTED_PROXIES
+	LogLevel        string        // WSO_LOG_LEVEL
+	LogFormat       string        // WSO_LOG_FORMAT
+	InvitationTTL   time.Duration // WSO_INVITATION_TTL
+	MaxBodyBytes    int64         // WSO_MAX_BODY_BYTES
+	ShutdownTimeout time.Duration // WSO_SHUTDOWN_TIMEOUT
+	LoginMaxFails   int           // WSO_LOGIN_MAX_FAILURES: per email per window; per address it is 4×
+	LoginWindow     time.Duration // WSO_LOGIN_WINDOW
+}
+
+// Var documents one environment variable.
+type Var struct{ Name, Default, Meaning string }
+
+// Vars lists every variable the service reads, with its default; the README's table matches it.
+var Vars = []Var{
+	{"WSO_ADDR", "127.0.0.1:4000", "address the HTTP server listens on"},
+	{"MONGO_URI", "", "MongoDB connection string; empty starts the embedded store"},
+	{"WSO_MONGO_DATABASE", "workspaceops", "database name"},
+	{"WSO_DATA_DIR", "./data", "directory of the embedded store's files"},
+	{"JWT_SECRET", "", "HMAC secret for tokens, at least 32 bytes; required with MONGO_URI, generated per run otherwise"},
+	{"WSO_TOKEN_TTL", "1h", "lifetime of an access token (refresh before it ends)"},
+	{"WSO_ALLOWED_ORIGINS", "http://localhost:3000", "comma-separated browser origins allowed by CORS (and later WebSocket handshakes)"},
+	{"WSO_TRUSTED_PROXIES", "", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted"},
+	{"WSO_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"WSO_LOG_FORMAT", "json", "json or text"},
+	{"WSO_INVITATION_TTL", "168h", "how long a pending invitation stays acceptable"},
+	{"WSO_MAX_BODY_BYTES", "1048576", "largest accepted JSON request body"},
+	{"WSO_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests"},
+	{"WSO_LOGIN_MAX_FAILURES", "5", "failed logins per email per window before 429 (per client address: 4×)"},
+	{"WSO_LOGIN_WINDOW", "15m", "the login throttling window"},
+}
+
+// Load reads the configuration through getenv (os.Getenv in production).
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, v := range Vars {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	var errs []error
+	dur := func(name string) time.Duration {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: want a positive duration such as 15m", name))
+		}
+		return d
+	}
+	integer := func(name string) int64 {
+		n, err := strconv.ParseInt(get(name), 10, 64)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("%s: want a positive integer", name))
+		}
+		return n
+	}
+	c := Config{
+		Addr:            get("WSO_ADDR"),
+		MongoURI:        get("MONGO_URI"),
+		MongoDatabase:   get("WSO_MONGO_DATABASE"),
+		DataDir:         get("WSO_DATA_DIR"),
+		JWTSecret:       []byte(getenv("JWT_SECRET")),
+		TokenTTL:        dur("WSO_TOKEN_TTL"),
+		AllowedOrigins:  list(get("WSO_ALLOWED_ORIGINS")),
+		TrustedProxies:  list(get("WSO_TRUSTED_PROXIES")),
+		LogLevel:        get("WSO_LOG_LEVEL"),
+		LogFormat:       get("WSO_LOG_FORMAT"),
+		InvitationTTL:   dur("WSO_INVITATION_TTL"),
+		MaxBodyBytes:    integer("WSO_MAX_BODY_BYTES"),
+		ShutdownTimeout: dur("WSO_SHUTDOWN_TIMEOUT"),
+		LoginMaxFails:   int(integer("WSO_LOGIN_MAX_FAILURES")),
+		LoginWindow:     dur("WSO_LOGIN_WINDOW"),
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("WSO_ADDR: %w", err))
+	}
+	for _, o := range c.AllowedOrigins {
+		if o == "*" {
+			errs = append(errs, errors.New("WSO_ALLOWED_ORIGINS: list origins explicitly; * is not accepted"))
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("WSO_ALLOWED_ORIGINS: %q is not an origin like https://app.example.com", o))
+		}
+	}
+	if len(c.JWTSecret) > 0 && len(c.JWTSecret) < 32 {
+		errs = append(errs, errors.New("JWT_SECRET: must be at least 32 bytes"))
+	}
+	if len(c.JWTSecret) == 0 && c.MongoURI != "" {
+		errs = append(errs, errors.New("JWT_SECRET: required when MONGO_URI points at a real database"))
+	}
+	return c, errors.Join(errs...)
+}
+
+func list(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimRight(strings.TrimSpace(part), "/"); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}

@@ -1,0 +1,56 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:4000" || c.MongoURI != "" || c.TokenTTL != time.Hour || c.InvitationTTL != 168*time.Hour ||
+		len(c.AllowedOrigins) != 1 || c.AllowedOrigins[0] != "http://localhost:3000" || c.MaxBodyBytes != 1<<20 {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestRealMongoRequiresSecret(t *testing.T) {
+	_, err := Load(env(map[string]string{"MONGO_URI": "mongodb://db:27017"}))
+	if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = Load(env(map[string]string{"MONGO_URI": "mongodb://db:27017", "JWT_SECRET": strings.Repeat("k", 32)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRejectsBadValues(t *testing.T) {
+	for name, m := range map[string]map[string]string{
+		"short secret":    {"JWT_SECRET": "short"},
+		"wildcard origin": {"WSO_ALLOWED_ORIGINS": "*"},
+		"path origin":     {"WSO_ALLOWED_ORIGINS": "http://a.example/app"},
+		"bad duration":    {"WSO_TOKEN_TTL": "forever"},
+		"negative body":   {"WSO_MAX_BODY_BYTES": "-1"},
+		"bad addr":        {"WSO_ADDR": "4000"},
+	} {
+		if _, err := Load(env(m)); err == nil {
+			t.Errorf("%s accepted", name)
+		}
+	}
+}
+
+func TestOriginsList(t *testing.T) {
+	c, err := Load(env(map[string]string{"WSO_ALLOWED_ORIGINS": " http://localhost:3000/, https://app.example.com "}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.AllowedOrigins) != 2 || c.AllowedOrigins[0] != "http://localhost:3000" || c.AllowedOrigins[1] != "https://app.example.com" {
+		t.Fatalf("origins = %q", c.AllowedOrigins)
+	}
+}
