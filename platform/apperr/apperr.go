@@ -14,16 +14,16 @@ type Kind int
 
 // The categories. Internal is the zero value so an unclassified error is never shown to clients.
 const (
-	Internal        Kind = iota
-	Invalid              // the input is malformed or breaks a rule about its shape
-	Unauthenticated      // no or bad credentials
-	Forbidden            // authenticated, but not allowed
-	NotFound             // does not exist, or the caller may not know it exists
-	Conflict             // the current state does not allow it
-	TooLarge             // the input exceeds a size limit
-	RateLimited          // too many attempts; retry later
-	Unavailable          // a dependency is down; retry later
-	UnsupportedMedia     // the body is not in a format this endpoint reads
+	Internal         Kind = iota
+	Invalid               // the input is malformed or breaks a rule about its shape
+	Unauthenticated       // no or bad credentials
+	Forbidden             // authenticated, but not allowed
+	NotFound              // does not exist, or the caller may not know it exists
+	Conflict              // the current state does not allow it
+	TooLarge              // the input exceeds a size limit
+	RateLimited           // too many attempts; retry later
+	Unavailable           // a dependency is down; retry later
+	UnsupportedMedia      // the body is not in a format this endpoint reads
 )
 
 // FieldError names one invalid input field.

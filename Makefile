@@ -1,0 +1,47 @@
+# WorkspaceOps developer commands. `make help` lists them.
+SHELL := /bin/bash
+GO ?= go
+PKGS := ./...
+# Integration suites that talk to MongoDB; re-run through testcontainers by test-containers.
+MONGO_PKGS := ./adapters/mongo/... ./cmd/workspaceops/
+
+.PHONY: help run build test test-unit test-containers lint fmt vet generate check-generated migrate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+run: ## serve on http://127.0.0.1:4000 with the embedded store (data in ./data)
+	WSO_LOG_FORMAT=$${WSO_LOG_FORMAT:-text} $(GO) run ./cmd/workspaceops serve
+
+build: ## build the binaries into ./bin
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/...
+
+migrate: ## create every index on the configured database
+	$(GO) run ./cmd/workspaceops migrate
+
+test: ## the whole suite: unit, architecture, integration (embedded store) and end to end, with -race
+	$(GO) test -race -count=1 $(PKGS)
+
+test-unit: ## only the fast tests of modules and platform
+	$(GO) test -race -count=1 ./modules/... ./platform/...
+
+test-containers: ## the integration suites against a testcontainers-started store (needs Docker)
+	bash .ci/docker.sh
+	WSO_TEST_MONGO=testcontainers $(GO) test -count=1 $(MONGO_PKGS)
+
+lint: fmt vet ## gofmt and go vet
+
+fmt:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+generate: ## regenerate wire_gen.go
+	$(GO) tool wire gen ./cmd/workspaceops
+
+check-generated: generate ## fail when generated code is stale
+	git diff --exit-code -- '*wire_gen.go'
+
+clean:
+	rm -rf bin

@@ -1,0 +1,67 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	mongodriver "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Short timeouts so a wrong or unreachable MONGO_URI fails start-up within seconds instead of
+// the driver's default 30 s of server selection, and a request waits no longer than that for a
+// server that went away.
+const (
+	connectTimeout         = 5 * time.Second
+	serverSelectionTimeout = 5 * time.Second
+)
+
+// DB is a connected client bound to the service's database.
+type DB struct {
+	client *mongodriver.Client
+	db     *mongodriver.Database
+}
+
+// Connect connects to the server at uri and pings it once, so a bad address or credentials
+// fail here rather than on the first request. Errors leave uri out: it may carry a password.
+func Connect(ctx context.Context, uri, database string) (*DB, error) {
+	if database == "" {
+		return nil, errors.New("mongo: database name is required")
+	}
+	opts := options.Client().
+		ApplyURI(uri).
+		SetConnectTimeout(connectTimeout).
+		SetServerSelectionTimeout(serverSelectionTimeout)
+	client, err := mongodriver.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: connect: %w", err)
+	}
+	d := &DB{client: client, db: client.Database(database)}
+	if err := d.Ping(ctx); err != nil {
+		// Release the pool's background goroutines; the ping error is the one worth reporting.
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return d, nil
+}
+
+// Database returns the service's database, for the repositories and EnsureIndexes.
+func (d *DB) Database() *mongodriver.Database { return d.db }
+
+// Ping checks that the server answers (readiness probes).
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.client.Ping(ctx, nil); err != nil {
+		return fmt.Errorf("mongo: ping: %w", err)
+	}
+	return nil
+}
+
+// Close disconnects, waiting for in-flight operations until ctx is done.
+func (d *DB) Close(ctx context.Context) error {
+	if err := d.client.Disconnect(ctx); err != nil {
+		return fmt.Errorf("mongo: disconnect: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package mongo
+
+import (
+	"context"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mongodriver "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Collection names.
+const (
+	usersColl       = "users"
+	workspacesColl  = "workspaces"
+	membershipsColl = "memberships"
+	invitationsColl = "invitations"
+)
+
+// Index is one index this package relies on.
+type Index struct {
+	Collection string
+	// Name is given explicitly so that re-creating it is recognised as the same index.
+	Name   string
+	Keys   bson.D
+	Unique bool
+	// Why says which query or rule needs it.
+	Why string
+}
+
+// Indexes lists every index EnsureIndexes creates. The unique ones are load-bearing (they are
+// how duplicates are refused); the others serve queries on a real MongoDB (the embedded store
+// creates them but scans anyway).
+var Indexes = []Index{
+	{
+		Collection: usersColl, Name: "email_unique", Unique: true,
+		Keys: bson.D{{Key: "email", Value: 1}},
+		Why:  "one account per normalised email; ByEmail",
+	},
+	{
+		Collection: membershipsColl, Name: "workspaceId_userId_unique", Unique: true,
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "userId", Value: 1}},
+		Why:  "one membership per user per workspace (the _id says it too); Members pages; DeleteWorkspace",
+	},
+	{
+		Collection: membershipsColl, Name: "userId_workspaceId",
+		Keys: bson.D{{Key: "userId", Value: 1}, {Key: "workspaceId", Value: 1}},
+		Why:  "MembershipsOf pages",
+	},
+	{
+		Collection: invitationsColl, Name: "workspaceId_email_unique", Unique: true,
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "email", Value: 1}},
+		Why:  "one invitation per email per workspace; DeleteExpiredInvitation; DeleteWorkspace",
+	},
+	{
+		Collection: invitationsColl, Name: "workspaceId_id",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "_id", Value: 1}},
+		Why:  "PendingInvitations pages",
+	},
+	{
+		Collection: invitationsColl, Name: "email",
+		Keys: bson.D{{Key: "email", Value: 1}},
+		Why:  "InvitationsFor (on registration)",
+	},
+}
+
+// EnsureIndexes creates every index in Indexes. Creating an index that already exists with the
+// same name and keys does nothing, so it is safe on every start and from a migrate command.
+//
+// It sends one createIndexes command per index: the embedded store (FerretDB 1.24) crashes the
+// connection when one command lists two or more indexes that already exist (it deletes them
+// from its to-do list by their original positions and slices out of range).
+func EnsureIndexes(ctx context.Context, db *mongodriver.Database) error {
+	for _, ix := range Indexes {
+		opts := options.Index().SetName(ix.Name)
+		if ix.Unique {
+			opts.SetUnique(true)
+		}
+		model := mongodriver.IndexModel{Keys: ix.Keys, Options: opts}
+		if _, err := db.Collection(ix.Collection).Indexes().CreateOne(ctx, model); err != nil {
+			return fmt.Errorf("mongo: create index %s on %s: %w", ix.Name, ix.Collection, err)
+		}
+	}
+	return nil
+}
