@@ -33,6 +33,9 @@ const (
 	TargetMember     = "member"
 	TargetInvitation = "invitation"
 	TargetUser       = "user"
+	TargetWorkItem   = "work-item"
+	TargetDocument   = "document"
+	TargetOverview   = "overview"
 )
 
 // Event is one thing that happened. Data stays small: clients refetch over REST.

@@ -1,0 +1,65 @@
+package document
+
+import (
+	"time"
+
+	"github.com/workspaceops/workspaceops/platform/apperr"
+)
+
+// Limits on document fields.
+const (
+	MaxNameLen  = 255
+	MaxTitleLen = 200
+)
+
+// ExpiryStatus tells whether a document is still good.
+type ExpiryStatus string
+
+// The expiry statuses, in the order time moves a document through them.
+const (
+	Valid        ExpiryStatus = "VALID"
+	ExpiringSoon ExpiryStatus = "EXPIRING_SOON"
+	Expired      ExpiryStatus = "EXPIRED"
+)
+
+// ParseExpiryStatus reads an expiry status name.
+func ParseExpiryStatus(s string) (ExpiryStatus, error) {
+	switch e := ExpiryStatus(s); e {
+	case Valid, ExpiringSoon, Expired:
+		return e, nil
+	}
+	return "", apperr.Validation(apperr.FieldError{Field: "expiryStatus", Message: "must be one of VALID, EXPIRING_SOON, EXPIRED"})
+}
+
+// ExpiryStatusAt is the status of a document expiring at expiresAt (nil: never), seen at now,
+// with "expiring soon" meaning within window of the expiry. Boundaries: at exactly expiresAt it
+// is EXPIRED; at exactly expiresAt-window it is EXPIRING_SOON.
+func ExpiryStatusAt(expiresAt *time.Time, now time.Time, window time.Duration) ExpiryStatus {
+	switch {
+	case expiresAt == nil:
+		return Valid
+	case !now.Before(*expiresAt):
+		return Expired
+	case !now.Before(expiresAt.Add(-window)):
+		return ExpiringSoon
+	}
+	return Valid
+}
+
+// Document is an uploaded file's metadata. Its bytes live in the blob store under BlobID.
+type Document struct {
+	ID           string
+	WorkspaceID  string
+	Name         string // sanitised file name
+	Title        string // defaults to Name
+	Size         int64
+	ContentType  string // sniffed from the bytes
+	SHA256       string // lowercase hex
+	BlobID       string
+	UploadedBy   string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	ExpiresAt    *time.Time
+	ExpiryStatus ExpiryStatus // as last stored; the sweeper keeps it current
+	Version      int64
+}

@@ -1,0 +1,148 @@
+package workitem
+
+import (
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/workspaceops/workspaceops/platform/apperr"
+)
+
+// Limits on work item fields.
+const (
+	MaxTitleLen       = 200
+	MaxDescriptionLen = 20_000
+	MaxTags           = 20
+	MaxTagLen         = 40
+	MaxDocuments      = 100
+)
+
+// Status is a work item's place in its lifecycle.
+type Status string
+
+// The statuses.
+const (
+	Draft     Status = "DRAFT"
+	Active    Status = "ACTIVE"
+	Completed Status = "COMPLETED"
+)
+
+// transitions is the lifecycle: the statuses each status may move to.
+var transitions = map[Status][]Status{
+	Draft:     {Active},
+	Active:    {Draft, Completed},
+	Completed: {Active},
+}
+
+// Statuses lists every status.
+func Statuses() []Status { return []Status{Draft, Active, Completed} }
+
+// ParseStatus reads a status name.
+func ParseStatus(s string) (Status, error) {
+	if _, ok := transitions[Status(s)]; ok {
+		return Status(s), nil
+	}
+	return "", apperr.Validation(apperr.FieldError{Field: "status", Message: "must be one of DRAFT, ACTIVE, COMPLETED"})
+}
+
+// CanMoveTo reports whether the lifecycle allows moving from s to t.
+func (s Status) CanMoveTo(t Status) bool { return slices.Contains(transitions[s], t) }
+
+// Priority is how urgent a work item is.
+type Priority string
+
+// The priorities, lowest first.
+const (
+	Low    Priority = "LOW"
+	Medium Priority = "MEDIUM"
+	High   Priority = "HIGH"
+	Urgent Priority = "URGENT"
+)
+
+// Priorities lists every priority, lowest first.
+func Priorities() []Priority { return []Priority{Low, Medium, High, Urgent} }
+
+// Rank orders priorities: LOW 1 .. URGENT 4; 0 for an unknown one.
+func (p Priority) Rank() int { return slices.Index(Priorities(), p) + 1 }
+
+// ParsePriority reads a priority name.
+func ParsePriority(s string) (Priority, error) {
+	if Priority(s).Rank() > 0 {
+		return Priority(s), nil
+	}
+	return "", apperr.Validation(apperr.FieldError{Field: "priority", Message: "must be one of LOW, MEDIUM, HIGH, URGENT"})
+}
+
+// WorkItem is a unit of work in a workspace.
+type WorkItem struct {
+	ID          string
+	WorkspaceID string
+	Title       string
+	Description string
+	Status      Status
+	Priority    Priority
+	AssigneeID  string     // "" when unassigned
+	DueDate     *time.Time // nil when none
+	Tags        []string
+	DocumentIDs []string
+	CreatedBy   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	// Version counts writes; every write increments it and is conditional on the version read.
+	Version int64
+}
+
+// Overdue reports whether the item is past its due date and not completed at now.
+func (w WorkItem) Overdue(now time.Time) bool {
+	return w.DueDate != nil && w.Status != Completed && w.DueDate.Before(now)
+}
+
+func normalizeTitle(title string, fields *apperr.Fields) string {
+	title = strings.TrimSpace(title)
+	switch {
+	case title == "":
+		fields.Add("title", "is required")
+	case utf8.RuneCountInString(title) > MaxTitleLen:
+		fields.Add("title", "must be at most 200 characters")
+	case strings.IndexFunc(title, unicode.IsControl) >= 0:
+		fields.Add("title", "must not contain control characters")
+	}
+	return title
+}
+
+func checkDescription(d string, fields *apperr.Fields) {
+	if utf8.RuneCountInString(d) > MaxDescriptionLen {
+		fields.Add("description", "must be at most 20000 characters")
+	} else if !utf8.ValidString(d) {
+		fields.Add("description", "must be valid UTF-8")
+	}
+}
+
+// normalizeTags trims, lower-cases and de-duplicates tags, keeping their order.
+func normalizeTags(tags []string, fields *apperr.Fields) []string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		t = strings.ToLower(strings.TrimSpace(t))
+		switch {
+		case t == "":
+			fields.Add("tags", "must not contain empty tags")
+			return nil
+		case utf8.RuneCountInString(t) > MaxTagLen:
+			fields.Add("tags", "each tag must be at most 40 characters")
+			return nil
+		case strings.IndexFunc(t, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0:
+			fields.Add("tags", "tags must not contain spaces or control characters")
+			return nil
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	if len(out) > MaxTags {
+		fields.Add("tags", "at most 20 tags")
+		return nil
+	}
+	return out
+}
