@@ -25,6 +25,20 @@ const (
 	MemberRemoved     Name = "workspace:member-removed"
 	InvitationRevoked Name = "workspace:invitation-revoked"
 	UserRegistered    Name = "user:registered"
+
+	WorkItemCreated          Name = "work-item:created"
+	WorkItemUpdated          Name = "work-item:updated"
+	WorkItemDeleted          Name = "work-item:deleted"
+	WorkItemStatusChanged    Name = "work-item:status-changed"
+	WorkItemDocumentLinked   Name = "work-item:document-linked"
+	WorkItemDocumentUnlinked Name = "work-item:document-unlinked"
+
+	DocumentUploaded      Name = "document:uploaded"
+	DocumentUpdated       Name = "document:updated"
+	DocumentDeleted       Name = "document:deleted"
+	DocumentExpiryChanged Name = "document:expiry-changed"
+
+	OverviewUpdated Name = "overview:updated"
 )
 
 // Target types name what an event is about.
