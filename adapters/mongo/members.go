@@ -132,6 +132,15 @@ func (r *Workspaces) Members(ctx context.Context, workspaceID, afterUserID strin
 	return ms, nil
 }
 
+// CountMembers counts a workspace's memberships.
+func (r *Workspaces) CountMembers(ctx context.Context, workspaceID string) (int, error) {
+	n, err := r.memberships.CountDocuments(ctx, bson.D{{Key: "workspaceId", Value: workspaceID}})
+	if err != nil {
+		return 0, fmt.Errorf("mongo: count members: %w", err)
+	}
+	return int(n), nil
+}
+
 // MembershipsOf lists a user's memberships by workspace id, after afterWorkspaceID, at most limit.
 func (r *Workspaces) MembershipsOf(ctx context.Context, userID, afterWorkspaceID string, limit int) ([]workspace.Membership, error) {
 	ms, err := r.membershipPage(ctx, bson.D{{Key: "userId", Value: userID}}, "workspaceId", afterWorkspaceID, limit)

@@ -34,6 +34,8 @@ type Repository interface {
 	RemoveMember(ctx context.Context, workspaceID, userID string, role Role) error
 	// Members lists a workspace's memberships by user id, after the given id, at most limit.
 	Members(ctx context.Context, workspaceID, afterUserID string, limit int) ([]Membership, error)
+	// CountMembers counts a workspace's memberships.
+	CountMembers(ctx context.Context, workspaceID string) (int, error)
 	// MembershipsOf lists a user's memberships by workspace id, after the given id, at most limit.
 	MembershipsOf(ctx context.Context, userID, afterWorkspaceID string, limit int) ([]Membership, error)
 

@@ -65,6 +65,24 @@ func (s *Service) RoleOf(ctx context.Context, workspaceID, userID string) (Role,
 	return m.Role, err
 }
 
+// IsMember reports whether the user belongs to the workspace; other modules check assignees
+// with it.
+func (s *Service) IsMember(ctx context.Context, workspaceID, userID string) (bool, error) {
+	_, err := s.membership(ctx, workspaceID, userID)
+	switch {
+	case errors.Is(err, ErrWorkspaceNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// MemberCount counts a workspace's active members; the caller authorizes.
+func (s *Service) MemberCount(ctx context.Context, workspaceID string) (int, error) {
+	return s.repo.CountMembers(ctx, workspaceID)
+}
+
 func (s *Service) membership(ctx context.Context, workspaceID, userID string) (Membership, error) {
 	m, err := s.repo.Member(ctx, workspaceID, userID)
 	if errors.Is(err, ErrMemberNotFound) {

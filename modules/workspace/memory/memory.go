@@ -175,6 +175,19 @@ func (s *Store) Members(_ context.Context, wid, after string, limit int) ([]work
 	return s.listMembers(func(m workspace.Membership) (string, bool) { return m.UserID, m.WorkspaceID == wid }, after, limit), nil
 }
 
+// CountMembers counts a workspace's memberships.
+func (s *Store) CountMembers(_ context.Context, wid string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k := range s.members {
+		if k[0] == wid {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // MembershipsOf lists a user's memberships by workspace id.
 func (s *Store) MembershipsOf(_ context.Context, uid, after string, limit int) ([]workspace.Membership, error) {
 	return s.listMembers(func(m workspace.Membership) (string, bool) { return m.WorkspaceID, m.UserID == uid }, after, limit), nil

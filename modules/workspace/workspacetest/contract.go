@@ -201,6 +201,9 @@ func RepositoryContract(t *testing.T, newRepo func(t *testing.T) workspace.Repos
 		if len(got) != len(want) {
 			t.Fatalf("paged %v, want %v", got, want)
 		}
+		if n, err := repo.CountMembers(ctx, w.ID); err != nil || n != len(want) {
+			t.Fatalf("CountMembers = %d, %v; want %d", n, err, len(want))
+		}
 		for i := range want {
 			if got[i] != want[i] {
 				t.Fatalf("paged %v, want %v", got, want)
