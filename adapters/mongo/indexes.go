@@ -15,6 +15,7 @@ const (
 	workspacesColl  = "workspaces"
 	membershipsColl = "memberships"
 	invitationsColl = "invitations"
+	workItemsColl   = "workItems"
 )
 
 // Index is one index this package relies on.
@@ -61,6 +62,41 @@ var Indexes = []Index{
 		Collection: invitationsColl, Name: "email",
 		Keys: bson.D{{Key: "email", Value: 1}},
 		Why:  "InvitationsFor (on registration)",
+	},
+	{
+		Collection: workItemsColl, Name: "workspaceId_status_createdAtMs_id",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "status", Value: 1}, {Key: "createdAtMs", Value: 1}, {Key: "_id", Value: 1}},
+		Why:  "work item List by creation time (the default order), with or without a status filter; Counts",
+	},
+	{
+		Collection: workItemsColl, Name: "workspaceId_updatedAtMs_id",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "updatedAtMs", Value: 1}, {Key: "_id", Value: 1}},
+		Why:  "work item List by update time",
+	},
+	{
+		Collection: workItemsColl, Name: "workspaceId_dueSort_id",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "dueSort", Value: 1}, {Key: "_id", Value: 1}},
+		Why:  "work item List by due date",
+	},
+	{
+		Collection: workItemsColl, Name: "workspaceId_priorityRank_id",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "priorityRank", Value: 1}, {Key: "_id", Value: 1}},
+		Why:  "work item List by priority",
+	},
+	{
+		Collection: workItemsColl, Name: "workspaceId_assigneeId",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "assigneeId", Value: 1}},
+		Why:  "work item List filtered by assignee",
+	},
+	{
+		Collection: workItemsColl, Name: "workspaceId_tags",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "tags", Value: 1}},
+		Why:  "work item List filtered by tag (multikey)",
+	},
+	{
+		Collection: workItemsColl, Name: "workspaceId_documentIds",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "documentIds", Value: 1}},
+		Why:  "IDsLinkedTo (unlinking a deleted document everywhere)",
 	},
 }
 
