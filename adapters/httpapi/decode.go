@@ -53,6 +53,9 @@ func jsonError(err error) error {
 		if typeErr.Field == "" {
 			return errMalformedJSON.WithMessage("the request body must be a JSON object")
 		}
+		if typeErr.Type == timeType {
+			return apperr.Validation(apperr.FieldError{Field: typeErr.Field, Message: "must be an RFC 3339 time such as 2026-05-01T09:00:00Z"})
+		}
 		return apperr.Validation(apperr.FieldError{Field: typeErr.Field, Message: "must be a " + jsonKind(typeErr.Type.Kind().String())})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)

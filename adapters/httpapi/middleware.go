@@ -85,10 +85,15 @@ func recoverPanics(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// limitBody caps every request body; a longer body fails decoding with 413.
-func limitBody(max int64) gin.HandlerFunc {
+// limitBody caps every request body at max, or at the limit given for its route; a longer
+// body fails decoding with 413.
+func limitBody(max int64, perRoute map[string]int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
+		limit := max
+		if l, ok := perRoute[c.FullPath()]; ok {
+			limit = l
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		c.Next()
 	}
 }

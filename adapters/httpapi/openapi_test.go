@@ -2,11 +2,9 @@ package httpapi
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,22 +13,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/gin-gonic/gin"
-
-	"github.com/workspaceops/workspaceops/adapters/bridge"
-	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
-	identitymem "github.com/workspaceops/workspaceops/modules/identity/memory"
+	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
-	workspacemem "github.com/workspaceops/workspaceops/modules/workspace/memory"
 	"github.com/workspaceops/workspaceops/platform/apperr"
-	"github.com/workspaceops/workspaceops/platform/clock"
-	"github.com/workspaceops/workspaceops/platform/events"
 	"github.com/workspaceops/workspaceops/platform/page"
-	"github.com/workspaceops/workspaceops/platform/password"
-	"github.com/workspaceops/workspaceops/platform/ratelimit"
 )
 
 // specPath is the OpenAPI document, relative to this package's directory (go test's cwd).
@@ -132,53 +121,6 @@ func readSpecOperations(t *testing.T) []specOperation {
 	return ops
 }
 
-// newSpecTestRouter builds the real router over in-memory repositories.
-func newSpecTestRouter(t *testing.T) *gin.Engine {
-	t.Helper()
-	log := slog.New(slog.DiscardHandler)
-	clk := clock.System{}
-	users := identitymem.NewUsers()
-	dir, err := identity.NewDirectory(users)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws, err := workspace.NewService(workspace.Deps{
-		Repo: workspacemem.NewStore(), Users: bridge.UserDirectory{Identity: dir}, Events: events.Discard{},
-		Clock: clk, Log: log, InvitationTTL: workspace.DefaultInvitationTTL,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := token.New(token.Config{
-		Secret: []byte(strings.Repeat("k", token.MinSecretLen)), Issuer: "test", Audience: "test", TTL: time.Hour,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	idSvc, err := identity.NewService(identity.Deps{
-		Users:  users,
-		Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1}),
-		Tokens: tokens,
-		Throttles: identity.Throttles{
-			ByEmail: ratelimit.NewFailures(5, time.Minute, clk),
-			ByAddr:  ratelimit.NewFailures(20, time.Minute, clk),
-		},
-		Listener: ws, Events: events.Discard{}, Clock: clk, Log: log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := NewRouter(Config{MaxBodyBytes: 1 << 20}, idSvc, ws, func(context.Context) error { return nil }, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, ok := h.(*gin.Engine)
-	if !ok {
-		t.Fatalf("NewRouter returned %T, not *gin.Engine", h)
-	}
-	return engine
-}
-
 // TestOpenAPIMatchesRouter fails when a route is served but not documented, or documented but
 // not served.
 func TestOpenAPIMatchesRouter(t *testing.T) {
@@ -190,7 +132,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		spec[op.key()] = op
 	}
 	served := map[string]bool{}
-	for _, r := range newSpecTestRouter(t).Routes() {
+	for _, r := range newTestRouter(t).Routes() {
 		served[r.Method+" "+r.Path] = true
 	}
 	if len(spec) < minRoutes || len(served) < minRoutes {
@@ -223,7 +165,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 // marked `security: []` must answer a request without a token with something other than
 // 401 missing_token, and every other operation must answer exactly that.
 func TestOpenAPISecurityMatchesRouter(t *testing.T) {
-	r := newSpecTestRouter(t)
+	r := newTestRouter(t)
 	ops := readSpecOperations(t)
 	public := 0
 	for _, op := range ops {
@@ -265,6 +207,10 @@ func TestOpenAPIDocumentsEveryErrorCode(t *testing.T) {
 		workspace.ErrWorkspaceNotFound, workspace.ErrMemberNotFound, workspace.ErrInvitationNotFound,
 		workspace.ErrForbidden, workspace.ErrRankTooLow, workspace.ErrOwnRole, workspace.ErrAlreadyMember,
 		workspace.ErrAlreadyInvited, workspace.ErrLastOwner, workspace.ErrConcurrentUpdate,
+		errBadIfMatch, errNotMultipart, errUploadTooBig, errBadMultipart,
+		workitem.ErrNotFound, workitem.ErrInvalidTransition, workitem.ErrVersionConflict, workitem.ErrConflict,
+		workitem.ErrDocumentNotFound, workitem.ErrTooManyDocuments,
+		document.ErrNotFound, document.ErrTooLarge, document.ErrVersionConflict, document.ErrConflict,
 	}
 	codes := []string{"method_not_allowed", "internal"} // written without a catalogued error
 	for _, e := range errs {

@@ -9,7 +9,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	apispec "github.com/workspaceops/workspaceops/api"
+	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/overview"
+	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 )
 
@@ -20,30 +24,47 @@ type Config struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed; none by default, so
 	// a client cannot pick the address its login attempts are throttled under.
 	TrustedProxies []string
-	// MaxBodyBytes caps every request body.
+	// MaxBodyBytes caps every request body but uploads.
 	MaxBodyBytes int64
+	// MaxUploadBytes caps an uploaded file.
+	MaxUploadBytes int64
 }
+
+const uploadRoute = "/api/v1/workspaces/:wid/documents"
 
 // ReadinessCheck reports whether a dependency the service needs is reachable.
 type ReadinessCheck func(ctx context.Context) error
 
-// API holds what the handlers call: use cases only, never repositories.
+// Services are the use cases the handlers call: never repositories.
+type Services struct {
+	Identity   *identity.Service
+	Workspaces *workspace.Service
+	WorkItems  *workitem.Service
+	Documents  *document.Service
+	Overview   *overview.Service
+}
+
+// API holds what the handlers call.
 type API struct {
 	identity   *identity.Service
 	workspaces *workspace.Service
+	workItems  *workitem.Service
+	documents  *document.Service
+	overview   *overview.Service
 	ready      ReadinessCheck
 	log        *slog.Logger
 }
 
-// NewRouter returns the HTTP handler serving the REST API and the health endpoints.
-func NewRouter(cfg Config, ids *identity.Service, ws *workspace.Service, ready ReadinessCheck, log *slog.Logger) (http.Handler, error) {
-	if ids == nil || ws == nil || ready == nil || log == nil {
+// NewRouter returns the HTTP handler serving the REST API, its OpenAPI document and the
+// health endpoints.
+func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (http.Handler, error) {
+	if s.Identity == nil || s.Workspaces == nil || s.WorkItems == nil || s.Documents == nil || s.Overview == nil || ready == nil || log == nil {
 		return nil, errors.New("httpapi: all dependencies are required")
 	}
-	if cfg.MaxBodyBytes <= 0 {
-		return nil, errors.New("httpapi: MaxBodyBytes must be positive")
+	if cfg.MaxBodyBytes <= 0 || cfg.MaxUploadBytes <= 0 {
+		return nil, errors.New("httpapi: MaxBodyBytes and MaxUploadBytes must be positive")
 	}
-	api := &API{identity: ids, workspaces: ws, ready: ready, log: log}
+	api := &API{identity: s.Identity, workspaces: s.Workspaces, workItems: s.WorkItems, documents: s.Documents, overview: s.Overview, ready: ready, log: log}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -52,7 +73,7 @@ func NewRouter(cfg Config, ids *identity.Service, ws *workspace.Service, ready R
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.Use(requestID(), recoverPanics(log), accessLog(log), cors(log, cfg.AllowedOrigins), limitBody(cfg.MaxBodyBytes))
+	r.Use(requestID(), recoverPanics(log), accessLog(log), cors(log, cfg.AllowedOrigins), limitBody(cfg.MaxBodyBytes, map[string]int64{uploadRoute: cfg.MaxUploadBytes + multipartOverhead}))
 	r.NoRoute(func(c *gin.Context) { abortWithError(c, log, errRouteNotFound) })
 	r.NoMethod(func(c *gin.Context) {
 		writeProblem(c, http.StatusMethodNotAllowed, "method_not_allowed", "this route does not accept "+c.Request.Method, nil)
@@ -60,6 +81,7 @@ func NewRouter(cfg Config, ids *identity.Service, ws *workspace.Service, ready R
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", api.readyz)
+	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", apispec.OpenAPI) })
 
 	v1 := r.Group("/api/v1")
 	v1.POST("/auth/register", api.register)
@@ -71,7 +93,7 @@ func NewRouter(cfg Config, ids *identity.Service, ws *workspace.Service, ready R
 
 	authed.POST("/workspaces", api.createWorkspace)
 	authed.GET("/workspaces", api.listWorkspaces)
-	ws1 := authed.Group("/workspaces/:wid", validIDs(log, "wid", "uid", "iid"))
+	ws1 := authed.Group("/workspaces/:wid", validIDs(log, "wid", "uid", "iid", "id", "docId"))
 	ws1.GET("", api.getWorkspace)
 	ws1.PATCH("", api.updateWorkspace)
 	ws1.DELETE("", api.deleteWorkspace)
@@ -80,6 +102,23 @@ func NewRouter(cfg Config, ids *identity.Service, ws *workspace.Service, ready R
 	ws1.PATCH("/members/:uid", api.changeMemberRole)
 	ws1.DELETE("/members/:uid", api.removeMember)
 	ws1.DELETE("/invitations/:iid", api.revokeInvitation)
+	ws1.GET("/overview", api.getOverview)
+
+	ws1.POST("/work-items", api.createWorkItem)
+	ws1.GET("/work-items", api.listWorkItems)
+	ws1.GET("/work-items/:id", api.getWorkItem)
+	ws1.PATCH("/work-items/:id", api.updateWorkItem)
+	ws1.DELETE("/work-items/:id", api.deleteWorkItem)
+	ws1.PATCH("/work-items/:id/status", api.changeWorkItemStatus)
+	ws1.PUT("/work-items/:id/documents/:docId", api.linkDocument)
+	ws1.DELETE("/work-items/:id/documents/:docId", api.unlinkDocument)
+
+	ws1.POST("/documents", api.uploadDocument)
+	ws1.GET("/documents", api.listDocuments)
+	ws1.GET("/documents/:id", api.getDocument)
+	ws1.GET("/documents/:id/content", api.downloadDocument)
+	ws1.PATCH("/documents/:id", api.updateDocument)
+	ws1.DELETE("/documents/:id", api.deleteDocument)
 	return r, nil
 }
 

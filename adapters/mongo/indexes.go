@@ -15,6 +15,8 @@ const (
 	workspacesColl  = "workspaces"
 	membershipsColl = "memberships"
 	invitationsColl = "invitations"
+	documentsColl   = "documents"
+	blobsBucket     = "blobs" // GridFS bucket: collections blobs.files and blobs.chunks
 	workItemsColl   = "workItems"
 )
 
@@ -97,6 +99,22 @@ var Indexes = []Index{
 		Collection: workItemsColl, Name: "workspaceId_documentIds",
 		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "documentIds", Value: 1}},
 		Why:  "IDsLinkedTo (unlinking a deleted document everywhere)",
+	},
+	{
+		Collection: documentsColl, Name: "workspaceId_createdAt_id",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}},
+		Why:  "document List pages, newest first; CountByExpiryStatus",
+	},
+	{
+		Collection: documentsColl, Name: "expiryStatus_expiresAt",
+		Keys: bson.D{{Key: "expiryStatus", Value: 1}, {Key: "expiresAt", Value: 1}},
+		Why:  "StaleExpiry (the expiry sweeper), across workspaces",
+	},
+	{
+		// The name the driver gives this GridFS index itself, so the two never conflict.
+		Collection: blobsBucket + ".chunks", Name: "files_id_1_n_1", Unique: true,
+		Keys: bson.D{{Key: "files_id", Value: 1}, {Key: "n", Value: 1}},
+		Why:  "GridFS: one chunk per position of a file; reading a blob with GridFS tools; deleting its orphaned chunks",
 	},
 }
 

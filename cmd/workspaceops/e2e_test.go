@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -146,14 +147,26 @@ func (s *server) call(method, path, token string, body any, headers ...string) r
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatalf("%s %s: read the answer: %v", method, path, err)
+	}
+	// Every answer must keep the published contract (api/openapi.yaml).
+	checkContract(s.t, req, resp.StatusCode, resp.Header, raw)
 	r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	if len(raw) > 0 {
+	if len(raw) > 0 && isJSONMedia(resp.Header.Get("Content-Type")) {
 		if err := json.Unmarshal(raw, &r.body); err != nil {
 			s.t.Fatalf("%s %s: body is not a JSON object: %q", method, path, raw)
 		}
 	}
 	return r
+}
+
+// isJSONMedia reports whether a Content-Type is JSON (application/json or a +json type such as
+// application/problem+json); other answers (the YAML document, downloads) are kept in raw only.
+func isJSONMedia(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // want fails unless r has the status (and, for errors, the problem code).

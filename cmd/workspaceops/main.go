@@ -102,6 +102,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
+	swept := make(chan struct{})
+	go func() { defer close(swept); app.Sweep(sweepCtx) }()
+	defer func() { stopSweep(); <-swept }()
 	log.Info("WorkspaceOps is serving", slog.String("url", "http://"+ln.Addr().String()),
 		slog.Bool("embedded_store", cfg.MongoURI == ""))
 

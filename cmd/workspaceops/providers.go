@@ -9,12 +9,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/mongo"
 	"github.com/workspaceops/workspaceops/adapters/mongo/embedded"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/overview"
+	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
+	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/config"
 	"github.com/workspaceops/workspaceops/platform/events"
@@ -27,6 +32,12 @@ import (
 // App is what serve needs once everything is wired.
 type App struct {
 	Handler http.Handler
+	// Sweep runs the document expiry sweeper until its context ends.
+	Sweep func(ctx context.Context)
+}
+
+func provideSweep(docs *document.Service, cfg config.Config) func(ctx context.Context) {
+	return func(ctx context.Context) { docs.RunSweeper(ctx, cfg.SweepInterval) }
 }
 
 // provideStore connects to MONGO_URI, or starts the embedded store under the data dir when it
@@ -95,8 +106,28 @@ func provideThrottles(cfg config.Config, c clock.Clock) identity.Throttles {
 	}
 }
 
-func provideEvents(log *slog.Logger) events.Publisher {
-	return events.Logger{Log: log.With(slog.String("component", "events"))}
+// provideEvents is the event sink: the log for now, behind the notifier that announces
+// coalesced overview:updated events.
+func provideEvents(cfg config.Config, c clock.Clock, log *slog.Logger) (events.Publisher, func()) {
+	n := overview.NewNotifier(events.Logger{Log: log.With(slog.String("component", "events"))}, cfg.OverviewWindow, c)
+	return n, n.Close
+}
+
+func provideWorkItemService(repo workitem.Repository, az authz.Authorizer, members workitem.MemberChecker, docs workitem.DocumentLookup,
+	ev events.Publisher, c clock.Clock, log *slog.Logger) (*workitem.Service, error) {
+	return workitem.NewService(workitem.Deps{Repo: repo, Authz: az, Members: members, Documents: docs, Events: ev, Clock: c, Log: log})
+}
+
+func provideDocumentService(repo document.Repository, blobs document.BlobStore, links document.LinkRemover, az authz.Authorizer,
+	ev events.Publisher, c clock.Clock, cfg config.Config, log *slog.Logger) (*document.Service, error) {
+	return document.NewService(document.Deps{
+		Repo: repo, Blobs: blobs, Links: links, Authz: az, Events: ev, Clock: c, Log: log,
+		MaxSize: cfg.MaxUploadBytes, ExpiringWindow: cfg.ExpiringWindow,
+	})
+}
+
+func provideOverviewService(az authz.Authorizer, wi bridge.WorkItemFigures, docs bridge.DocumentFigures, members *workspace.Service) (*overview.Service, error) {
+	return overview.NewService(az, wi, docs, members, overview.NoActivity{})
 }
 
 func provideWorkspaceService(repo workspace.Repository, users workspace.UserDirectory, ev events.Publisher, c clock.Clock, cfg config.Config, log *slog.Logger) (*workspace.Service, error) {
@@ -108,8 +139,9 @@ func provideIdentityService(users identity.Repository, h identity.PasswordHasher
 	return identity.NewService(identity.Deps{Users: users, Hasher: h, Tokens: tokens, Throttles: th, Listener: listener, Events: ev, Clock: c, Log: log})
 }
 
-func provideRouter(cfg config.Config, ids *identity.Service, ws *workspace.Service, ready httpapi.ReadinessCheck, log *slog.Logger) (http.Handler, error) {
+func provideRouter(cfg config.Config, s httpapi.Services, ready httpapi.ReadinessCheck, log *slog.Logger) (http.Handler, error) {
 	return httpapi.NewRouter(httpapi.Config{
-		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: cfg.TrustedProxies, MaxBodyBytes: cfg.MaxBodyBytes,
-	}, ids, ws, ready, log)
+		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: cfg.TrustedProxies,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes,
+	}, s, ready, log)
 }

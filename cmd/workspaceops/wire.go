@@ -9,10 +9,14 @@ import (
 	"github.com/google/wire"
 
 	"github.com/workspaceops/workspaceops/adapters/bridge"
+	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/mongo"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
+	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/config"
 	"github.com/workspaceops/workspaceops/platform/password"
 )
@@ -21,6 +25,16 @@ var storeSet = wire.NewSet(
 	provideStore, provideDatabase, provideReadiness,
 	mongo.NewUsers, wire.Bind(new(identity.Repository), new(*mongo.Users)),
 	mongo.NewWorkspaces, wire.Bind(new(workspace.Repository), new(*mongo.Workspaces)),
+)
+
+var contentSet = wire.NewSet(
+	mongo.NewWorkItems, wire.Bind(new(workitem.Repository), new(*mongo.WorkItems)),
+	mongo.NewDocuments, wire.Bind(new(document.Repository), new(*mongo.Documents)),
+	mongo.NewBlobs, wire.Bind(new(document.BlobStore), new(*mongo.Blobs)),
+	wire.Struct(new(bridge.DocumentLookup), "*"), wire.Bind(new(workitem.DocumentLookup), new(bridge.DocumentLookup)),
+	wire.Bind(new(document.LinkRemover), new(*workitem.Service)),
+	provideWorkItemService, provideDocumentService, provideSweep,
+	wire.Struct(new(bridge.WorkItemFigures), "*"), wire.Struct(new(bridge.DocumentFigures), "*"), provideOverviewService,
 )
 
 var identitySet = wire.NewSet(
@@ -32,10 +46,13 @@ var identitySet = wire.NewSet(
 var workspaceSet = wire.NewSet(
 	wire.Struct(new(bridge.UserDirectory), "*"), wire.Bind(new(workspace.UserDirectory), new(bridge.UserDirectory)),
 	provideWorkspaceService, wire.Bind(new(identity.RegistrationListener), new(*workspace.Service)),
+	wire.Bind(new(authz.Authorizer), new(*workspace.Service)),
+	wire.Bind(new(workitem.MemberChecker), new(*workspace.Service)),
 )
 
 // initApp builds the whole object graph; wire generates its body in wire_gen.go.
 func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, func(), error) {
-	wire.Build(storeSet, identitySet, workspaceSet, provideClock, provideEvents, provideRouter, wire.Struct(new(App), "*"))
+	wire.Build(storeSet, identitySet, workspaceSet, contentSet, provideClock, provideEvents,
+		wire.Struct(new(httpapi.Services), "*"), provideRouter, wire.Struct(new(App), "*"))
 	return nil, nil, nil
 }

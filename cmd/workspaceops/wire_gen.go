@@ -10,10 +10,14 @@ import (
 	"context"
 	"github.com/google/wire"
 	"github.com/workspaceops/workspaceops/adapters/bridge"
+	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/mongo"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
+	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/config"
 	"github.com/workspaceops/workspaceops/platform/password"
 	"log/slog"
@@ -46,27 +50,70 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	userDirectory := bridge.UserDirectory{
 		Identity: directory,
 	}
-	publisher := provideEvents(log)
+	publisher, cleanup2 := provideEvents(cfg, clock, log)
 	service, err := provideWorkspaceService(workspaces, userDirectory, publisher, clock, cfg, log)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	identityService, err := provideIdentityService(users, hasher, jwt, throttles, service, publisher, clock, log)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
+	}
+	workItems := mongo.NewWorkItems(database)
+	documents := mongo.NewDocuments(database)
+	documentLookup := bridge.DocumentLookup{
+		Documents: documents,
+	}
+	workitemService, err := provideWorkItemService(workItems, service, service, documentLookup, publisher, clock, log)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	blobs := mongo.NewBlobs(database)
+	documentService, err := provideDocumentService(documents, blobs, workitemService, service, publisher, clock, cfg, log)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	workItemFigures := bridge.WorkItemFigures{
+		WorkItems: workitemService,
+	}
+	documentFigures := bridge.DocumentFigures{
+		Documents: documentService,
+	}
+	overviewService, err := provideOverviewService(service, workItemFigures, documentFigures, service)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	services := httpapi.Services{
+		Identity:   identityService,
+		Workspaces: service,
+		WorkItems:  workitemService,
+		Documents:  documentService,
+		Overview:   overviewService,
 	}
 	readinessCheck := provideReadiness(db)
-	handler, err := provideRouter(cfg, identityService, service, readinessCheck, log)
+	handler, err := provideRouter(cfg, services, readinessCheck, log)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
+	v := provideSweep(documentService, cfg)
 	app := &App{
 		Handler: handler,
+		Sweep:   v,
 	}
 	return app, func() {
+		cleanup2()
 		cleanup()
 	}, nil
 }
@@ -77,8 +124,10 @@ var storeSet = wire.NewSet(
 	provideStore, provideDatabase, provideReadiness, mongo.NewUsers, wire.Bind(new(identity.Repository), new(*mongo.Users)), mongo.NewWorkspaces, wire.Bind(new(workspace.Repository), new(*mongo.Workspaces)),
 )
 
+var contentSet = wire.NewSet(mongo.NewWorkItems, wire.Bind(new(workitem.Repository), new(*mongo.WorkItems)), mongo.NewDocuments, wire.Bind(new(document.Repository), new(*mongo.Documents)), mongo.NewBlobs, wire.Bind(new(document.BlobStore), new(*mongo.Blobs)), wire.Struct(new(bridge.DocumentLookup), "*"), wire.Bind(new(workitem.DocumentLookup), new(bridge.DocumentLookup)), wire.Bind(new(document.LinkRemover), new(*workitem.Service)), provideWorkItemService, provideDocumentService, provideSweep, wire.Struct(new(bridge.WorkItemFigures), "*"), wire.Struct(new(bridge.DocumentFigures), "*"), provideOverviewService)
+
 var identitySet = wire.NewSet(
 	provideHasher, wire.Bind(new(identity.PasswordHasher), new(*password.Hasher)), provideTokens, wire.Bind(new(identity.Tokens), new(*token.JWT)), provideThrottles, provideIdentityService, identity.NewDirectory,
 )
 
-var workspaceSet = wire.NewSet(wire.Struct(new(bridge.UserDirectory), "*"), wire.Bind(new(workspace.UserDirectory), new(bridge.UserDirectory)), provideWorkspaceService, wire.Bind(new(identity.RegistrationListener), new(*workspace.Service)))
+var workspaceSet = wire.NewSet(wire.Struct(new(bridge.UserDirectory), "*"), wire.Bind(new(workspace.UserDirectory), new(bridge.UserDirectory)), provideWorkspaceService, wire.Bind(new(identity.RegistrationListener), new(*workspace.Service)), wire.Bind(new(authz.Authorizer), new(*workspace.Service)), wire.Bind(new(workitem.MemberChecker), new(*workspace.Service)))

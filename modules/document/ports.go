@@ -25,8 +25,11 @@ type Repository interface {
 	// differs from ExpiryStatusAt(now, window): candidates for the sweeper.
 	StaleExpiry(ctx context.Context, now time.Time, window time.Duration, limit int) ([]Document, error)
 	// SetExpiryStatus moves the stored status from `from` to `to` only if it is still `from`
-	// (compare-and-set, so one instance wins each move); it reports whether it moved.
-	SetExpiryStatus(ctx context.Context, workspaceID, id string, from, to ExpiryStatus, at time.Time) (bool, error)
+	// and the stored expiry is still expiresAt, the one `to` was computed from (compare-and-set,
+	// so one instance wins each move and a move computed before a concurrent Update changed the
+	// expiry never lands); it reports whether it moved. A move sets UpdatedAt to at and
+	// increments Version, like any other change of the stored document.
+	SetExpiryStatus(ctx context.Context, workspaceID, id string, from, to ExpiryStatus, expiresAt *time.Time, at time.Time) (bool, error)
 	// CountByExpiryStatus counts a workspace's documents per stored expiry status.
 	CountByExpiryStatus(ctx context.Context, workspaceID string) (map[ExpiryStatus]int, error)
 }

@@ -29,6 +29,10 @@ type Config struct {
 	ShutdownTimeout time.Duration // WSO_SHUTDOWN_TIMEOUT
 	LoginMaxFails   int           // WSO_LOGIN_MAX_FAILURES: per email per window; per address it is 4×
 	LoginWindow     time.Duration // WSO_LOGIN_WINDOW
+	MaxUploadBytes  int64         // WSO_MAX_UPLOAD_BYTES
+	ExpiringWindow  time.Duration // WSO_EXPIRING_SOON_WINDOW
+	SweepInterval   time.Duration // WSO_EXPIRY_SWEEP_INTERVAL
+	OverviewWindow  time.Duration // WSO_OVERVIEW_COALESCE
 }
 
 // Var documents one environment variable.
@@ -51,6 +55,10 @@ var Vars = []Var{
 	{"WSO_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests"},
 	{"WSO_LOGIN_MAX_FAILURES", "5", "failed logins per email per window before 429 (per client address: 4×)"},
 	{"WSO_LOGIN_WINDOW", "15m", "the login throttling window"},
+	{"WSO_MAX_UPLOAD_BYTES", "26214400", "largest accepted document upload (25 MiB)"},
+	{"WSO_EXPIRING_SOON_WINDOW", "72h", "a document is EXPIRING_SOON this long before it expires"},
+	{"WSO_EXPIRY_SWEEP_INTERVAL", "1m", "how often the expiry sweeper moves documents between expiry statuses"},
+	{"WSO_OVERVIEW_COALESCE", "1s", "at most one overview:updated per workspace per this window"},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -97,6 +105,10 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout: dur("WSO_SHUTDOWN_TIMEOUT"),
 		LoginMaxFails:   int(integer("WSO_LOGIN_MAX_FAILURES")),
 		LoginWindow:     dur("WSO_LOGIN_WINDOW"),
+		MaxUploadBytes:  integer("WSO_MAX_UPLOAD_BYTES"),
+		ExpiringWindow:  dur("WSO_EXPIRING_SOON_WINDOW"),
+		SweepInterval:   dur("WSO_EXPIRY_SWEEP_INTERVAL"),
+		OverviewWindow:  dur("WSO_OVERVIEW_COALESCE"),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("WSO_ADDR: %w", err))

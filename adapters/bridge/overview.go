@@ -1,0 +1,70 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/workspaceops/workspaceops/modules/document"
+	"github.com/workspaceops/workspaceops/modules/overview"
+	"github.com/workspaceops/workspaceops/modules/workitem"
+)
+
+// WorkItemFigures implements overview.WorkItemCounter with the workitem module. Every status
+// and priority is present in the answer, zero when nothing has it.
+type WorkItemFigures struct{ WorkItems *workitem.Service }
+
+var _ overview.WorkItemCounter = WorkItemFigures{}
+
+// WorkItemFigures counts a workspace's work items.
+func (b WorkItemFigures) WorkItemFigures(ctx context.Context, workspaceID string) (overview.WorkItemFigures, error) {
+	c, err := b.WorkItems.Counts(ctx, workspaceID)
+	if err != nil {
+		return overview.WorkItemFigures{}, fmt.Errorf("work item counts: %w", err)
+	}
+	out := overview.WorkItemFigures{ByStatus: map[string]int{}, ByPriority: map[string]int{}, Overdue: c.Overdue}
+	for _, s := range workitem.Statuses() {
+		out.ByStatus[string(s)] = c.ByStatus[s]
+	}
+	for _, p := range workitem.Priorities() {
+		out.ByPriority[string(p)] = c.ByPriority[p]
+	}
+	return out, nil
+}
+
+// DocumentFigures implements overview.DocumentCounter with the document module.
+type DocumentFigures struct{ Documents *document.Service }
+
+var _ overview.DocumentCounter = DocumentFigures{}
+
+// DocumentFigures counts a workspace's documents per expiry status.
+func (b DocumentFigures) DocumentFigures(ctx context.Context, workspaceID string) (overview.DocumentFigures, error) {
+	byStatus, total, err := b.Documents.ExpiryCounts(ctx, workspaceID)
+	if err != nil {
+		return overview.DocumentFigures{}, fmt.Errorf("document counts: %w", err)
+	}
+	out := overview.DocumentFigures{Total: total, ByExpiryStatus: map[string]int{}}
+	for _, s := range []document.ExpiryStatus{document.Valid, document.ExpiringSoon, document.Expired} {
+		out.ByExpiryStatus[string(s)] = byStatus[s]
+	}
+	return out, nil
+}
+
+// DocumentLookup implements workitem.DocumentLookup on the document repository. It reads the
+// repository rather than the document service because the service itself depends on the
+// workitem module (to unlink deleted documents), and wiring must not go round in a circle.
+type DocumentLookup struct{ Documents document.Repository }
+
+var _ workitem.DocumentLookup = DocumentLookup{}
+
+// DocumentExists reports whether the document exists in the workspace.
+func (b DocumentLookup) DocumentExists(ctx context.Context, workspaceID, documentID string) (bool, error) {
+	_, err := b.Documents.Get(ctx, workspaceID, documentID)
+	switch {
+	case errors.Is(err, document.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("look up document: %w", err)
+	}
+	return true, nil
+}
