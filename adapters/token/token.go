@@ -61,7 +61,7 @@ func (j *JWT) Issue(userID string, now time.Time) (identity.Token, error) {
 }
 
 // Verify checks the token and returns its subject.
-func (j *JWT) Verify(tok string, now time.Time) (string, error) {
+func (j *JWT) Verify(tok string, now time.Time) (identity.Principal, error) {
 	var claims jwt.RegisteredClaims
 	parsed, err := jwt.ParseWithClaims(tok, &claims,
 		func(*jwt.Token) (any, error) { return j.cfg.Secret, nil },
@@ -74,10 +74,10 @@ func (j *JWT) Verify(tok string, now time.Time) (string, error) {
 		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	if err != nil || !parsed.Valid {
-		return "", fmt.Errorf("%w: %v", identity.ErrInvalidToken, err)
+		return identity.Principal{}, fmt.Errorf("%w: %v", identity.ErrInvalidToken, err)
 	}
 	if claims.Subject == "" || claims.IssuedAt == nil {
-		return "", fmt.Errorf("%w: missing sub or iat", identity.ErrInvalidToken)
+		return identity.Principal{}, fmt.Errorf("%w: missing sub or iat", identity.ErrInvalidToken)
 	}
-	return claims.Subject, nil
+	return identity.Principal{UserID: claims.Subject, ExpiresAt: claims.ExpiresAt.UTC()}, nil
 }

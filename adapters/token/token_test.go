@@ -35,9 +35,9 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	if !tok.ExpiresAt.Equal(now.Add(time.Hour)) {
 		t.Errorf("expires %v", tok.ExpiresAt)
 	}
-	sub, err := j.Verify(tok.Value, now.Add(59*time.Minute))
-	if err != nil || sub != "user-1" {
-		t.Fatalf("Verify = %q, %v", sub, err)
+	p, err := j.Verify(tok.Value, now.Add(59*time.Minute))
+	if err != nil || p.UserID != "user-1" || !p.ExpiresAt.Equal(tok.ExpiresAt) {
+		t.Fatalf("Verify = %+v, %v", p, err)
 	}
 	if _, err := j.Verify(tok.Value, now.Add(time.Hour+3*time.Second)); err != nil {
 		t.Errorf("leeway not applied: %v", err)
@@ -89,8 +89,8 @@ func TestVerifyRejects(t *testing.T) {
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {
-			if sub, err := j.Verify(tok, now); !errors.Is(err, identity.ErrInvalidToken) {
-				t.Fatalf("Verify = %q, %v; want ErrInvalidToken", sub, err)
+			if p, err := j.Verify(tok, now); !errors.Is(err, identity.ErrInvalidToken) {
+				t.Fatalf("Verify = %+v, %v; want ErrInvalidToken", p, err)
 			}
 		})
 	}

@@ -30,11 +30,18 @@ type Token struct {
 	ExpiresAt time.Time
 }
 
+// Principal is who a verified token speaks for, and until when.
+type Principal struct {
+	UserID    string
+	ExpiresAt time.Time
+}
+
 // Tokens issues and verifies bearer tokens.
 type Tokens interface {
 	Issue(userID string, now time.Time) (Token, error)
-	// Verify returns the user id the token was issued to, or an error wrapping ErrInvalidToken.
-	Verify(token string, now time.Time) (userID string, err error)
+	// Verify returns who the token was issued to and until when it is valid, or an error
+	// wrapping ErrInvalidToken.
+	Verify(token string, now time.Time) (Principal, error)
 }
 
 // Throttle counts failures per key and says how long a key must wait before trying again.

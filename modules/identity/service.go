@@ -132,7 +132,14 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 }
 
 // Authenticate returns the id of the user a token was issued to.
-func (s *Service) Authenticate(_ context.Context, token string) (string, error) {
+func (s *Service) Authenticate(ctx context.Context, token string) (string, error) {
+	p, err := s.Verify(ctx, token)
+	return p.UserID, err
+}
+
+// Verify returns who a token speaks for and until when; long-lived connections (WebSocket,
+// SSE) use the expiry to close themselves when the token runs out.
+func (s *Service) Verify(_ context.Context, token string) (Principal, error) {
 	return s.tokens.Verify(token, s.clock.Now())
 }
 

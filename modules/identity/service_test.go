@@ -26,18 +26,16 @@ func (fakeTokens) Issue(userID string, now time.Time) (identity.Token, error) {
 	return identity.Token{Value: fmt.Sprintf("tok:%s:%d", userID, exp.Unix()), ExpiresAt: exp}, nil
 }
 
-func (fakeTokens) Verify(tok string, now time.Time) (string, error) {
-	var user string
+func (fakeTokens) Verify(tok string, now time.Time) (identity.Principal, error) {
 	var exp int64
 	parts := strings.Split(tok, ":")
 	if len(parts) != 3 || parts[0] != "tok" {
-		return "", identity.ErrInvalidToken
+		return identity.Principal{}, identity.ErrInvalidToken
 	}
-	user = parts[1]
 	if _, err := fmt.Sscan(parts[2], &exp); err != nil || now.Unix() >= exp {
-		return "", identity.ErrInvalidToken
+		return identity.Principal{}, identity.ErrInvalidToken
 	}
-	return user, nil
+	return identity.Principal{UserID: parts[1], ExpiresAt: time.Unix(exp, 0)}, nil
 }
 
 type listener struct{ got []string }

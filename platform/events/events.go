@@ -39,6 +39,10 @@ const (
 	DocumentExpiryChanged Name = "document:expiry-changed"
 
 	OverviewUpdated Name = "overview:updated"
+
+	// AuditLogCreated is never published by a module: every event frame is an audit entry, and
+	// the live audit feed reads every frame under this name (the client library fires it).
+	AuditLogCreated Name = "audit-log:created"
 )
 
 // Target types name what an event is about.

@@ -1,0 +1,7 @@
+// Package auditlog is the durable, ordered log of everything that happened in a workspace, and
+// the event log the realtime layer replays from.
+//
+// It is the sink of every published event: it appends an Entry with the next per-workspace
+// sequence number (gap-free, strictly increasing), then hands the stored entry to the
+// Broadcaster port, which the realtime layer implements. The port is optional.
+package auditlog

@@ -1,0 +1,60 @@
+package auditlog
+
+import (
+	"context"
+	"time"
+
+	"github.com/workspaceops/workspaceops/platform/events"
+)
+
+// Entry is one thing that happened in a workspace, as stored.
+type Entry struct {
+	ID          string
+	WorkspaceID string
+	Seq         int64 // 1, 2, 3, ... per workspace, no gaps
+	Action      string
+	Event       events.Name
+	TargetType  string
+	TargetID    string
+	ActorID     string // "" for the system (the expiry sweeper, the overview notifier)
+	At          time.Time
+	Data        map[string]any
+}
+
+// Repository stores entries.
+type Repository interface {
+	// Append stores e with the workspace's next seq, assigned atomically so that seqs stay
+	// gap-free and unique under concurrent appends (also from several processes), and returns
+	// the entry as stored.
+	Append(ctx context.Context, e Entry) (Entry, error)
+	// List returns at most q.Limit entries of the workspace matching q, newest first (seq
+	// descending), with seq below q.BeforeSeq when it is set.
+	List(ctx context.Context, workspaceID string, q Query) ([]Entry, error)
+	// Since returns at most limit entries of the workspace with seq > afterSeq, oldest first.
+	Since(ctx context.Context, workspaceID string, afterSeq int64, limit int) ([]Entry, error)
+	// Head returns the workspace's highest seq, 0 when it has no entry.
+	Head(ctx context.Context, workspaceID string) (int64, error)
+}
+
+// Query filters an audit log page.
+type Query struct {
+	Actions    []string
+	ActorID    string
+	TargetType string
+	TargetID   string
+	From, To   *time.Time // At >= From, At < To
+	BeforeSeq  int64      // 0: from the newest
+	Limit      int
+}
+
+// Broadcaster receives every stored entry, in the order appends finished (which may differ
+// from seq order across concurrent appends: receivers order by seq).
+type Broadcaster interface {
+	Broadcast(ctx context.Context, e Entry)
+}
+
+// NoBroadcast drops entries; the default when no realtime layer is wired.
+type NoBroadcast struct{}
+
+// Broadcast does nothing.
+func (NoBroadcast) Broadcast(context.Context, Entry) {}
