@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/overview"
 	"github.com/workspaceops/workspaceops/modules/workitem"
@@ -67,4 +68,22 @@ func (b DocumentLookup) DocumentExists(ctx context.Context, workspaceID, documen
 		return false, fmt.Errorf("look up document: %w", err)
 	}
 	return true, nil
+}
+
+// Activity implements overview.ActivityFeed with the audit log.
+type Activity struct{ AuditLog *auditlog.Service }
+
+var _ overview.ActivityFeed = Activity{}
+
+// Recent returns the newest change entries of a workspace, newest first.
+func (b Activity) Recent(ctx context.Context, workspaceID string, limit int) ([]overview.Activity, error) {
+	entries, err := b.AuditLog.Recent(ctx, workspaceID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("recent audit entries: %w", err)
+	}
+	out := make([]overview.Activity, len(entries))
+	for i, e := range entries {
+		out[i] = overview.Activity{Seq: e.Seq, Event: string(e.Event), TargetType: e.TargetType, TargetID: e.TargetID, ActorID: e.ActorID, At: e.At}
+	}
+	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	apispec "github.com/workspaceops/workspaceops/api"
+	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/overview"
@@ -28,6 +29,17 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxUploadBytes caps an uploaded file.
 	MaxUploadBytes int64
+	// Realtime is the realtime adapter's part of the router; its zero value answers those
+	// routes with 404 route_not_found.
+	Realtime Realtime
+}
+
+// Realtime is what the realtime adapter (adapters/realtime) hands the router: its two
+// streaming endpoints and the issuer of SSE tickets for a verified bearer token.
+type Realtime struct {
+	WebSocket   http.Handler // GET /ws
+	Events      http.Handler // GET /events
+	IssueTicket func(ctx context.Context, token string) (ticket string, expiresAt time.Time, err error)
 }
 
 const uploadRoute = "/api/v1/workspaces/:wid/documents"
@@ -42,6 +54,7 @@ type Services struct {
 	WorkItems  *workitem.Service
 	Documents  *document.Service
 	Overview   *overview.Service
+	AuditLog   *auditlog.Service
 }
 
 // API holds what the handlers call.
@@ -51,6 +64,8 @@ type API struct {
 	workItems  *workitem.Service
 	documents  *document.Service
 	overview   *overview.Service
+	auditLog   *auditlog.Service
+	realtime   Realtime
 	ready      ReadinessCheck
 	log        *slog.Logger
 }
@@ -58,13 +73,13 @@ type API struct {
 // NewRouter returns the HTTP handler serving the REST API, its OpenAPI document and the
 // health endpoints.
 func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (http.Handler, error) {
-	if s.Identity == nil || s.Workspaces == nil || s.WorkItems == nil || s.Documents == nil || s.Overview == nil || ready == nil || log == nil {
+	if s.Identity == nil || s.Workspaces == nil || s.WorkItems == nil || s.Documents == nil || s.Overview == nil || s.AuditLog == nil || ready == nil || log == nil {
 		return nil, errors.New("httpapi: all dependencies are required")
 	}
 	if cfg.MaxBodyBytes <= 0 || cfg.MaxUploadBytes <= 0 {
 		return nil, errors.New("httpapi: MaxBodyBytes and MaxUploadBytes must be positive")
 	}
-	api := &API{identity: s.Identity, workspaces: s.Workspaces, workItems: s.WorkItems, documents: s.Documents, overview: s.Overview, ready: ready, log: log}
+	api := &API{identity: s.Identity, workspaces: s.Workspaces, workItems: s.WorkItems, documents: s.Documents, overview: s.Overview, auditLog: s.AuditLog, realtime: cfg.Realtime, ready: ready, log: log}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -82,6 +97,8 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", api.readyz)
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", apispec.OpenAPI) })
+	r.GET("/ws", api.realtimeHandler(cfg.Realtime.WebSocket))
+	r.GET("/events", api.realtimeHandler(cfg.Realtime.Events))
 
 	v1 := r.Group("/api/v1")
 	v1.POST("/auth/register", api.register)
@@ -90,6 +107,7 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	authed := v1.Group("", api.authenticate)
 	authed.POST("/auth/refresh", api.refresh)
 	authed.GET("/me", api.me)
+	authed.POST("/realtime/tickets", api.issueTicket)
 
 	authed.POST("/workspaces", api.createWorkspace)
 	authed.GET("/workspaces", api.listWorkspaces)
@@ -103,6 +121,7 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	ws1.DELETE("/members/:uid", api.removeMember)
 	ws1.DELETE("/invitations/:iid", api.revokeInvitation)
 	ws1.GET("/overview", api.getOverview)
+	ws1.GET("/audit-log", api.listAuditLog)
 
 	ws1.POST("/work-items", api.createWorkItem)
 	ws1.GET("/work-items", api.listWorkItems)
@@ -132,6 +151,30 @@ func (a *API) readyz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// realtimeHandler serves a realtime endpoint, or 404 when no realtime layer is wired.
+func (a *API) realtimeHandler(h http.Handler) gin.HandlerFunc {
+	if h == nil {
+		return func(c *gin.Context) { abortWithError(c, a.log, errRouteNotFound) }
+	}
+	return gin.WrapH(h)
+}
+
+// issueTicket answers POST /api/v1/realtime/tickets: a single-use ticket for GET /events.
+func (a *API) issueTicket(c *gin.Context) {
+	if a.realtime.IssueTicket == nil {
+		abortWithError(c, a.log, errRouteNotFound)
+		return
+	}
+	tok, _ := bearerToken(c)
+	ticket, exp, err := a.realtime.IssueTicket(c.Request.Context(), tok)
+	if err != nil {
+		abortWithError(c, a.log, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"ticket": ticket, "expiresAt": exp.UTC()})
 }
 
 // authenticate admits requests with a valid bearer token and records the user id.

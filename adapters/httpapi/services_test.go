@@ -11,6 +11,8 @@ import (
 
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/auditlog"
+	auditlogmem "github.com/workspaceops/workspaceops/modules/auditlog/memory"
 	"github.com/workspaceops/workspaceops/modules/document"
 	documentmem "github.com/workspaceops/workspaceops/modules/document/memory"
 	"github.com/workspaceops/workspaceops/modules/identity"
@@ -67,10 +69,12 @@ func newTestRouter(t *testing.T) *gin.Engine {
 		MaxSize: 1 << 20, ExpiringWindow: time.Hour,
 	})
 	must(err)
-	ov, err := overview.NewService(ws, bridge.WorkItemFigures{WorkItems: items}, bridge.DocumentFigures{Documents: docs}, ws, overview.NoActivity{})
+	audit, err := auditlog.NewService(auditlogmem.NewStore(), ws, auditlog.NoBroadcast{}, log)
+	must(err)
+	ov, err := overview.NewService(ws, bridge.WorkItemFigures{WorkItems: items}, bridge.DocumentFigures{Documents: docs}, ws, bridge.Activity{AuditLog: audit})
 	must(err)
 	h, err := NewRouter(Config{MaxBodyBytes: 1 << 20, MaxUploadBytes: 1 << 20},
-		Services{Identity: ids, Workspaces: ws, WorkItems: items, Documents: docs, Overview: ov},
+		Services{Identity: ids, Workspaces: ws, WorkItems: items, Documents: docs, Overview: ov, AuditLog: audit},
 		func(context.Context) error { return nil }, log)
 	must(err)
 	engine, ok := h.(*gin.Engine)

@@ -18,6 +18,8 @@ const (
 	documentsColl   = "documents"
 	blobsBucket     = "blobs" // GridFS bucket: collections blobs.files and blobs.chunks
 	workItemsColl   = "workItems"
+	auditLogColl    = "auditLog"
+	auditHeadsColl  = "auditHeads" // one seq counter per workspace, _id = workspace id
 )
 
 // Index is one index this package relies on.
@@ -115,6 +117,33 @@ var Indexes = []Index{
 		Collection: blobsBucket + ".chunks", Name: "files_id_1_n_1", Unique: true,
 		Keys: bson.D{{Key: "files_id", Value: 1}, {Key: "n", Value: 1}},
 		Why:  "GridFS: one chunk per position of a file; reading a blob with GridFS tools; deleting its orphaned chunks",
+	},
+	{
+		// The _id (workspaceId:seq) already refuses a second entry with a seq; this says it in
+		// fields and serves the newest-first scans.
+		Collection: auditLogColl, Name: "workspaceId_seq_unique", Unique: true,
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "seq", Value: 1}},
+		Why:  "one entry per seq per workspace (gap-free allocation across processes); audit List pages and Since; the highest seq after a stale counter",
+	},
+	{
+		Collection: auditLogColl, Name: "entryId_unique", Unique: true,
+		Keys: bson.D{{Key: "entryId", Value: 1}},
+		Why:  "an Append retried after an error that hid its success returns the stored entry instead of logging it twice",
+	},
+	{
+		Collection: auditLogColl, Name: "workspaceId_action_seq",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "action", Value: 1}, {Key: "seq", Value: 1}},
+		Why:  "audit List filtered by action (and the overview's Recent, which lists every action but one)",
+	},
+	{
+		Collection: auditLogColl, Name: "workspaceId_actorId_seq",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "actorId", Value: 1}, {Key: "seq", Value: 1}},
+		Why:  "audit List filtered by actor",
+	},
+	{
+		Collection: auditLogColl, Name: "workspaceId_targetId_seq",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "targetId", Value: 1}, {Key: "seq", Value: 1}},
+		Why:  "audit List filtered by target (a work item's or document's history)",
 	},
 }
 

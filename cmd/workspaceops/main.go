@@ -120,6 +120,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// REST has drained; now the realtime connections (which the server does not track once
+	// upgraded), closed with 1001 in batches so clients do not all reconnect at once.
+	log.Info("closing realtime connections", slog.Duration("drain", cfg.WSDrain))
+	rtCtx, rtCancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.WSDrain+10*time.Second)
+	defer rtCancel()
+	if err := app.Realtime.Shutdown(rtCtx, cfg.WSDrain); err != nil {
+		log.Warn("realtime connections still open after the drain", slog.Any("error", err))
+	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -13,7 +13,9 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/mongo"
 	"github.com/workspaceops/workspaceops/adapters/mongo/embedded"
+	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/overview"
@@ -34,6 +36,8 @@ type App struct {
 	Handler http.Handler
 	// Sweep runs the document expiry sweeper until its context ends.
 	Sweep func(ctx context.Context)
+	// Realtime is the WebSocket/SSE hub; serve shuts it down after REST has drained.
+	Realtime *realtime.Hub
 }
 
 func provideSweep(docs *document.Service, cfg config.Config) func(ctx context.Context) {
@@ -106,11 +110,31 @@ func provideThrottles(cfg config.Config, c clock.Clock) identity.Throttles {
 	}
 }
 
-// provideEvents is the event sink: the log for now, behind the notifier that announces
-// coalesced overview:updated events.
-func provideEvents(cfg config.Config, c clock.Clock, log *slog.Logger) (events.Publisher, func()) {
-	n := overview.NewNotifier(events.Logger{Log: log.With(slog.String("component", "events"))}, cfg.OverviewWindow, c)
+// provideEvents is what every module publishes to: the overview notifier (which adds coalesced
+// overview:updated events) in front of the audit log, which stores each event and then hands it
+// to the broadcaster.
+func provideEvents(cfg config.Config, c clock.Clock, audit *auditlog.Service) (events.Publisher, func()) {
+	n := overview.NewNotifier(audit, cfg.OverviewWindow, c)
 	return n, n.Close
+}
+
+func provideAuditLog(repo auditlog.Repository, az authz.Authorizer, b auditlog.Broadcaster, log *slog.Logger) (*auditlog.Service, error) {
+	return auditlog.NewService(repo, az, b, log.With(slog.String("component", "auditlog")))
+}
+
+// provideBroadcaster: the audit log hands every stored entry to the realtime bus (in-process
+// here; a NATS bus implements the same port for several instances), which feeds the hub.
+func provideBroadcaster(bus *realtime.LocalBus) auditlog.Broadcaster { return bus }
+
+func provideRealtime(cfg config.Config, ids *identity.Service, az authz.Authorizer, audit *auditlog.Service, bus realtime.Bus, log *slog.Logger) (*realtime.Hub, error) {
+	return realtime.New(realtime.Deps{
+		Auth: ids, Authz: az, Replay: audit, Bus: bus,
+		Options: realtime.Options{
+			AllowedOrigins: cfg.AllowedOrigins, PingInterval: cfg.WSPingInterval, QueueSize: cfg.WSQueueSize,
+			SendBuffer: cfg.WSSendBuffer, MaxConnsPerUser: cfg.WSMaxConnsUser, ReplayLimit: cfg.ReplayLimit,
+			Log: log.With(slog.String("component", "realtime")),
+		},
+	})
 }
 
 func provideWorkItemService(repo workitem.Repository, az authz.Authorizer, members workitem.MemberChecker, docs workitem.DocumentLookup,
@@ -126,8 +150,8 @@ func provideDocumentService(repo document.Repository, blobs document.BlobStore, 
 	})
 }
 
-func provideOverviewService(az authz.Authorizer, wi bridge.WorkItemFigures, docs bridge.DocumentFigures, members *workspace.Service) (*overview.Service, error) {
-	return overview.NewService(az, wi, docs, members, overview.NoActivity{})
+func provideOverviewService(az authz.Authorizer, wi bridge.WorkItemFigures, docs bridge.DocumentFigures, members *workspace.Service, activity bridge.Activity) (*overview.Service, error) {
+	return overview.NewService(az, wi, docs, members, activity)
 }
 
 func provideWorkspaceService(repo workspace.Repository, users workspace.UserDirectory, ev events.Publisher, c clock.Clock, cfg config.Config, log *slog.Logger) (*workspace.Service, error) {
@@ -139,9 +163,12 @@ func provideIdentityService(users identity.Repository, h identity.PasswordHasher
 	return identity.NewService(identity.Deps{Users: users, Hasher: h, Tokens: tokens, Throttles: th, Listener: listener, Events: ev, Clock: c, Log: log})
 }
 
-func provideRouter(cfg config.Config, s httpapi.Services, ready httpapi.ReadinessCheck, log *slog.Logger) (http.Handler, error) {
+func provideRouter(cfg config.Config, s httpapi.Services, ready httpapi.ReadinessCheck, rt *realtime.Hub, log *slog.Logger) (http.Handler, error) {
 	return httpapi.NewRouter(httpapi.Config{
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes,
+		Realtime: httpapi.Realtime{
+			WebSocket: http.HandlerFunc(rt.ServeWS), Events: http.HandlerFunc(rt.ServeSSE), IssueTicket: rt.IssueTicket,
+		},
 	}, s, ready, log)
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/mongo"
+	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/workitem"
@@ -37,6 +39,15 @@ var contentSet = wire.NewSet(
 	wire.Struct(new(bridge.WorkItemFigures), "*"), wire.Struct(new(bridge.DocumentFigures), "*"), provideOverviewService,
 )
 
+var auditSet = wire.NewSet(
+	mongo.NewAuditLog, wire.Bind(new(auditlog.Repository), new(*mongo.AuditLog)),
+	provideAuditLog, provideBroadcaster, wire.Struct(new(bridge.Activity), "*"),
+)
+
+var realtimeSet = wire.NewSet(
+	realtime.NewLocalBus, wire.Bind(new(realtime.Bus), new(*realtime.LocalBus)), provideRealtime,
+)
+
 var identitySet = wire.NewSet(
 	provideHasher, wire.Bind(new(identity.PasswordHasher), new(*password.Hasher)),
 	provideTokens, wire.Bind(new(identity.Tokens), new(*token.JWT)),
@@ -46,13 +57,14 @@ var identitySet = wire.NewSet(
 var workspaceSet = wire.NewSet(
 	wire.Struct(new(bridge.UserDirectory), "*"), wire.Bind(new(workspace.UserDirectory), new(bridge.UserDirectory)),
 	provideWorkspaceService, wire.Bind(new(identity.RegistrationListener), new(*workspace.Service)),
-	wire.Bind(new(authz.Authorizer), new(*workspace.Service)),
-	wire.Bind(new(workitem.MemberChecker), new(*workspace.Service)),
+	workspace.NewAuthorizer,
+	wire.Bind(new(authz.Authorizer), new(*workspace.Authorizer)),
+	wire.Bind(new(workitem.MemberChecker), new(*workspace.Authorizer)),
 )
 
 // initApp builds the whole object graph; wire generates its body in wire_gen.go.
 func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, func(), error) {
-	wire.Build(storeSet, identitySet, workspaceSet, contentSet, provideClock, provideEvents,
+	wire.Build(storeSet, identitySet, workspaceSet, contentSet, auditSet, realtimeSet, provideClock, provideEvents,
 		wire.Struct(new(httpapi.Services), "*"), provideRouter, wire.Struct(new(App), "*"))
 	return nil, nil, nil
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/mongo"
+	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/workitem"
@@ -50,14 +52,27 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	userDirectory := bridge.UserDirectory{
 		Identity: directory,
 	}
-	publisher, cleanup2 := provideEvents(cfg, clock, log)
-	service, err := provideWorkspaceService(workspaces, userDirectory, publisher, clock, cfg, log)
+	auditLog := mongo.NewAuditLog(database)
+	authorizer, err := workspace.NewAuthorizer(workspaces)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	localBus := realtime.NewLocalBus()
+	broadcaster := provideBroadcaster(localBus)
+	service, err := provideAuditLog(auditLog, authorizer, broadcaster, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	publisher, cleanup2 := provideEvents(cfg, clock, service)
+	workspaceService, err := provideWorkspaceService(workspaces, userDirectory, publisher, clock, cfg, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	identityService, err := provideIdentityService(users, hasher, jwt, throttles, service, publisher, clock, log)
+	identityService, err := provideIdentityService(users, hasher, jwt, throttles, workspaceService, publisher, clock, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -68,14 +83,14 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	documentLookup := bridge.DocumentLookup{
 		Documents: documents,
 	}
-	workitemService, err := provideWorkItemService(workItems, service, service, documentLookup, publisher, clock, log)
+	workitemService, err := provideWorkItemService(workItems, authorizer, authorizer, documentLookup, publisher, clock, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	blobs := mongo.NewBlobs(database)
-	documentService, err := provideDocumentService(documents, blobs, workitemService, service, publisher, clock, cfg, log)
+	documentService, err := provideDocumentService(documents, blobs, workitemService, authorizer, publisher, clock, cfg, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -87,7 +102,10 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	documentFigures := bridge.DocumentFigures{
 		Documents: documentService,
 	}
-	overviewService, err := provideOverviewService(service, workItemFigures, documentFigures, service)
+	activity := bridge.Activity{
+		AuditLog: service,
+	}
+	overviewService, err := provideOverviewService(authorizer, workItemFigures, documentFigures, workspaceService, activity)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -95,13 +113,20 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	}
 	services := httpapi.Services{
 		Identity:   identityService,
-		Workspaces: service,
+		Workspaces: workspaceService,
 		WorkItems:  workitemService,
 		Documents:  documentService,
 		Overview:   overviewService,
+		AuditLog:   service,
 	}
 	readinessCheck := provideReadiness(db)
-	handler, err := provideRouter(cfg, services, readinessCheck, log)
+	hub, err := provideRealtime(cfg, identityService, authorizer, service, localBus, log)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	handler, err := provideRouter(cfg, services, readinessCheck, hub, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -109,8 +134,9 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	}
 	v := provideSweep(documentService, cfg)
 	app := &App{
-		Handler: handler,
-		Sweep:   v,
+		Handler:  handler,
+		Sweep:    v,
+		Realtime: hub,
 	}
 	return app, func() {
 		cleanup2()
@@ -126,8 +152,12 @@ var storeSet = wire.NewSet(
 
 var contentSet = wire.NewSet(mongo.NewWorkItems, wire.Bind(new(workitem.Repository), new(*mongo.WorkItems)), mongo.NewDocuments, wire.Bind(new(document.Repository), new(*mongo.Documents)), mongo.NewBlobs, wire.Bind(new(document.BlobStore), new(*mongo.Blobs)), wire.Struct(new(bridge.DocumentLookup), "*"), wire.Bind(new(workitem.DocumentLookup), new(bridge.DocumentLookup)), wire.Bind(new(document.LinkRemover), new(*workitem.Service)), provideWorkItemService, provideDocumentService, provideSweep, wire.Struct(new(bridge.WorkItemFigures), "*"), wire.Struct(new(bridge.DocumentFigures), "*"), provideOverviewService)
 
+var auditSet = wire.NewSet(mongo.NewAuditLog, wire.Bind(new(auditlog.Repository), new(*mongo.AuditLog)), provideAuditLog, provideBroadcaster, wire.Struct(new(bridge.Activity), "*"))
+
+var realtimeSet = wire.NewSet(realtime.NewLocalBus, wire.Bind(new(realtime.Bus), new(*realtime.LocalBus)), provideRealtime)
+
 var identitySet = wire.NewSet(
 	provideHasher, wire.Bind(new(identity.PasswordHasher), new(*password.Hasher)), provideTokens, wire.Bind(new(identity.Tokens), new(*token.JWT)), provideThrottles, provideIdentityService, identity.NewDirectory,
 )
 
-var workspaceSet = wire.NewSet(wire.Struct(new(bridge.UserDirectory), "*"), wire.Bind(new(workspace.UserDirectory), new(bridge.UserDirectory)), provideWorkspaceService, wire.Bind(new(identity.RegistrationListener), new(*workspace.Service)), wire.Bind(new(authz.Authorizer), new(*workspace.Service)), wire.Bind(new(workitem.MemberChecker), new(*workspace.Service)))
+var workspaceSet = wire.NewSet(wire.Struct(new(bridge.UserDirectory), "*"), wire.Bind(new(workspace.UserDirectory), new(bridge.UserDirectory)), provideWorkspaceService, wire.Bind(new(identity.RegistrationListener), new(*workspace.Service)), workspace.NewAuthorizer, wire.Bind(new(authz.Authorizer), new(*workspace.Authorizer)), wire.Bind(new(workitem.MemberChecker), new(*workspace.Authorizer)))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -116,7 +115,7 @@ func (s *Service) List(ctx context.Context, actorID, workspaceID string, in List
 	var fields apperr.Fields
 	for _, a := range in.Actions {
 		if _, ok := events.NameOf(a); !ok {
-			fields.Add("action", "unknown action "+strings.ToUpper(a))
+			fields.Add("action", "unknown action "+a)
 			break
 		}
 	}

@@ -21,6 +21,7 @@ const DefaultInvitationTTL = 7 * 24 * time.Hour
 // Service holds the workspace use cases.
 type Service struct {
 	repo          Repository
+	az            *Authorizer
 	users         UserDirectory
 	events        events.Publisher
 	clock         clock.Clock
@@ -46,36 +47,23 @@ func NewService(d Deps) (*Service, error) {
 	if d.InvitationTTL <= 0 {
 		return nil, errors.New("workspace: invitation lifetime must be positive")
 	}
-	return &Service{repo: d.Repo, users: d.Users, events: d.Events, clock: d.Clock, log: d.Log, invitationTTL: d.InvitationTTL}, nil
+	return &Service{repo: d.Repo, az: &Authorizer{repo: d.Repo}, users: d.Users, events: d.Events, clock: d.Clock, log: d.Log, invitationTTL: d.InvitationTTL}, nil
 }
 
-// Authorize answers "may user U do action A in workspace W?": nil when allowed,
-// ErrWorkspaceNotFound when U is not a member (or W does not exist), ErrForbidden otherwise.
-// It implements authz.Authorizer for every other module.
+// Authorize answers "may user U do action A in workspace W?" (see Authorizer).
 func (s *Service) Authorize(ctx context.Context, workspaceID, userID string, action authz.Action) error {
-	_, err := s.authorize(ctx, workspaceID, userID, action)
-	return err
+	return s.az.Authorize(ctx, workspaceID, userID, action)
 }
-
-var _ authz.Authorizer = (*Service)(nil)
 
 // RoleOf returns the user's role in the workspace, or ErrWorkspaceNotFound for a non-member.
 func (s *Service) RoleOf(ctx context.Context, workspaceID, userID string) (Role, error) {
-	m, err := s.membership(ctx, workspaceID, userID)
+	m, err := s.az.membership(ctx, workspaceID, userID)
 	return m.Role, err
 }
 
-// IsMember reports whether the user belongs to the workspace; other modules check assignees
-// with it.
+// IsMember reports whether the user belongs to the workspace.
 func (s *Service) IsMember(ctx context.Context, workspaceID, userID string) (bool, error) {
-	_, err := s.membership(ctx, workspaceID, userID)
-	switch {
-	case errors.Is(err, ErrWorkspaceNotFound):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return true, nil
+	return s.az.IsMember(ctx, workspaceID, userID)
 }
 
 // MemberCount counts a workspace's active members; the caller authorizes.
@@ -84,25 +72,11 @@ func (s *Service) MemberCount(ctx context.Context, workspaceID string) (int, err
 }
 
 func (s *Service) membership(ctx context.Context, workspaceID, userID string) (Membership, error) {
-	m, err := s.repo.Member(ctx, workspaceID, userID)
-	if errors.Is(err, ErrMemberNotFound) {
-		return Membership{}, ErrWorkspaceNotFound
-	}
-	if err != nil {
-		return Membership{}, fmt.Errorf("load membership: %w", err)
-	}
-	return m, nil
+	return s.az.membership(ctx, workspaceID, userID)
 }
 
 func (s *Service) authorize(ctx context.Context, workspaceID, userID string, action authz.Action) (Membership, error) {
-	m, err := s.membership(ctx, workspaceID, userID)
-	if err != nil {
-		return Membership{}, err
-	}
-	if !m.Role.Can(action) {
-		return Membership{}, ErrForbidden
-	}
-	return m, nil
+	return s.az.authorize(ctx, workspaceID, userID, action)
 }
 
 func (s *Service) publish(ctx context.Context, name events.Name, workspaceID, targetType, targetID, actorID string, data map[string]any) {

@@ -33,6 +33,12 @@ type Config struct {
 	ExpiringWindow  time.Duration // WSO_EXPIRING_SOON_WINDOW
 	SweepInterval   time.Duration // WSO_EXPIRY_SWEEP_INTERVAL
 	OverviewWindow  time.Duration // WSO_OVERVIEW_COALESCE
+	WSPingInterval  time.Duration // WSO_WS_PING_INTERVAL
+	WSDrain         time.Duration // WSO_WS_DRAIN
+	WSQueueSize     int           // WSO_WS_QUEUE_SIZE
+	WSSendBuffer    int           // WSO_WS_SEND_BUFFER
+	WSMaxConnsUser  int           // WSO_WS_MAX_CONNS_PER_USER
+	ReplayLimit     int           // WSO_REPLAY_LIMIT
 }
 
 // Var documents one environment variable.
@@ -46,7 +52,7 @@ var Vars = []Var{
 	{"WSO_DATA_DIR", "./data", "directory of the embedded store's files"},
 	{"JWT_SECRET", "", "HMAC secret for tokens, at least 32 bytes; required with MONGO_URI, generated per run otherwise"},
 	{"WSO_TOKEN_TTL", "1h", "lifetime of an access token (refresh before it ends)"},
-	{"WSO_ALLOWED_ORIGINS", "http://localhost:3000", "comma-separated browser origins allowed by CORS (and later WebSocket handshakes)"},
+	{"WSO_ALLOWED_ORIGINS", "http://localhost:3000", "comma-separated browser origins allowed by CORS and WebSocket handshakes"},
 	{"WSO_TRUSTED_PROXIES", "", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted"},
 	{"WSO_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"WSO_LOG_FORMAT", "json", "json or text"},
@@ -59,6 +65,12 @@ var Vars = []Var{
 	{"WSO_EXPIRING_SOON_WINDOW", "72h", "a document is EXPIRING_SOON this long before it expires"},
 	{"WSO_EXPIRY_SWEEP_INTERVAL", "1m", "how often the expiry sweeper moves documents between expiry statuses"},
 	{"WSO_OVERVIEW_COALESCE", "1s", "at most one overview:updated per workspace per this window"},
+	{"WSO_WS_PING_INTERVAL", "25s", "how often the server pings WebSockets (and writes an SSE comment); a peer silent for the next interval is dropped"},
+	{"WSO_WS_DRAIN", "5s", "at shutdown, after REST drained, sockets are closed (1001) in batches spread over this period"},
+	{"WSO_WS_QUEUE_SIZE", "256", "outgoing frames queued per connection; a client that lets it fill is closed with 4008"},
+	{"WSO_WS_SEND_BUFFER", "65536", "kernel send buffer per WebSocket or SSE stream, in bytes: bounds memory per connection and how much a stalled client absorbs"},
+	{"WSO_WS_MAX_CONNS_PER_USER", "20", "WebSocket connections and SSE streams one user may hold at once"},
+	{"WSO_REPLAY_LIMIT", "1000", "most events a resuming join replays from the audit log; beyond it the client gets resync"},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -109,6 +121,12 @@ func Load(getenv func(string) string) (Config, error) {
 		ExpiringWindow:  dur("WSO_EXPIRING_SOON_WINDOW"),
 		SweepInterval:   dur("WSO_EXPIRY_SWEEP_INTERVAL"),
 		OverviewWindow:  dur("WSO_OVERVIEW_COALESCE"),
+		WSPingInterval:  dur("WSO_WS_PING_INTERVAL"),
+		WSDrain:         dur("WSO_WS_DRAIN"),
+		WSQueueSize:     int(integer("WSO_WS_QUEUE_SIZE")),
+		WSSendBuffer:    int(integer("WSO_WS_SEND_BUFFER")),
+		WSMaxConnsUser:  int(integer("WSO_WS_MAX_CONNS_PER_USER")),
+		ReplayLimit:     int(integer("WSO_REPLAY_LIMIT")),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("WSO_ADDR: %w", err))

@@ -1,13 +1,12 @@
 // Package events is the catalogue of things that happen in WorkspaceOps and the port through
 // which modules announce them.
 //
-// Every successful mutation publishes exactly one Event. Today the sink logs them; the audit log
-// module will append them durably and hand them to the realtime layer.
+// Every successful mutation publishes exactly one Event. The audit log module is the sink: it
+// appends each durably and hands it to the realtime layer.
 package events
 
 import (
 	"context"
-	"log/slog"
 	"time"
 )
 
@@ -78,20 +77,3 @@ type Discard struct{}
 
 // Publish drops e.
 func (Discard) Publish(context.Context, Event) {}
-
-// Logger is a Publisher that writes every event to a structured log. It is the sink until the
-// audit log module exists.
-type Logger struct{ Log *slog.Logger }
-
-// Publish logs e at info level.
-func (l Logger) Publish(ctx context.Context, e Event) {
-	l.Log.InfoContext(ctx, "event",
-		slog.String("event", string(e.Name)),
-		slog.String("workspace_id", e.WorkspaceID),
-		slog.String("target_type", e.TargetType),
-		slog.String("target_id", e.TargetID),
-		slog.String("actor_id", e.ActorID),
-		slog.Time("at", e.At),
-		slog.Any("data", e.Data),
-	)
-}

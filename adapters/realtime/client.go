@@ -1,0 +1,196 @@
+package realtime
+
+import (
+	"sync"
+	"time"
+)
+
+// frame is one outgoing message: encoded once, its bytes shared by every receiver.
+type frame struct {
+	b   []byte
+	seq int64 // the event's seq (an SSE stream's id), 0 for every other frame
+}
+
+// client is one WebSocket connection or SSE stream as the hub sees it: who it is, which rooms it
+// is in, and its bounded outgoing queue. The transport's writer drains the queue; nothing the
+// hub does ever waits on a peer.
+//
+// An idle client holds no queue memory: the queue slice grows on demand up to Options.QueueSize
+// and is released when drained.
+type client struct {
+	hub  *Hub
+	id   string
+	sse  bool          // an SSE stream: one workspace, not in a user room, closed by a close frame
+	wake chan struct{} // capacity 1: the writer has work (frames or a close)
+	done chan struct{} // closed once the transport ended
+
+	mu        sync.Mutex
+	userID    string
+	expiresAt time.Time
+	queue     []frame
+	closing   bool
+	flush     bool // write what is queued before closing
+	code      int
+	reason    string
+	rooms     map[string]*room
+	space     chan struct{} // made on demand: a replay waiting for the writer to make room
+	timer     *time.Timer   // auth deadline, then token expiry
+	ended     bool
+}
+
+func newClient(h *Hub, id string, sse bool) *client {
+	return &client{hub: h, id: id, sse: sse, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func (c *client) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// user returns the authenticated user id, "" before auth.
+func (c *client) user() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.userID
+}
+
+// enqueue adds a frame without ever blocking: a full queue means the peer does not keep up, and
+// the client is closed with 4008 instead. It reports whether the frame was queued.
+func (c *client) enqueue(f frame) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.enqueueLocked(f)
+}
+
+func (c *client) enqueueLocked(f frame) bool {
+	if c.closing {
+		return false
+	}
+	if len(c.queue) >= c.hub.opts.QueueSize {
+		c.closeLocked(ClosePolicy, "slow consumer: outgoing queue full", false)
+		return false
+	}
+	c.queue = append(c.queue, f)
+	c.signal()
+	return true
+}
+
+// enqueueWait adds a frame on behalf of a replay, which may wait: it waits (at most the write
+// timeout) while the queue is half full, leaving the other half to live frames.
+func (c *client) enqueueWait(f frame) bool {
+	deadline := time.Now().Add(c.hub.opts.WriteTimeout)
+	for {
+		c.mu.Lock()
+		if c.closing {
+			c.mu.Unlock()
+			return false
+		}
+		if len(c.queue) < c.hub.opts.QueueSize/2+1 {
+			ok := c.enqueueLocked(f)
+			c.mu.Unlock()
+			return ok
+		}
+		if c.space == nil {
+			c.space = make(chan struct{}, 1)
+		}
+		space := c.space
+		c.mu.Unlock()
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			c.close(ClosePolicy, "slow consumer: replay not read")
+			return false
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-space:
+		case <-c.done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// next pops the next frame for the writer. When the client is closing it returns ok=false and
+// the close code and reason (after the queue is written when the close asked for a flush).
+func (c *client) next() (f frame, ok, closing bool, code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) > 0 && (!c.closing || c.flush) {
+		f = c.queue[0]
+		c.queue[0] = frame{}
+		c.queue = c.queue[1:]
+		if len(c.queue) == 0 {
+			c.queue = nil // release the backing array of a drained queue
+		}
+		if c.space != nil {
+			select {
+			case c.space <- struct{}{}:
+			default:
+			}
+		}
+		return f, true, false, 0, ""
+	}
+	return frame{}, false, c.closing, c.code, c.reason
+}
+
+// close asks the writer to close the connection with code, dropping what is still queued.
+func (c *client) close(code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeLocked(code, reason, false)
+}
+
+// closeAfter queues f, then closes once everything queued was written (code 0: no close frame
+// on SSE, a normal closure on WebSocket).
+func (c *client) closeAfter(f frame, code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.enqueueLocked(f) {
+		c.closeLocked(code, reason, true)
+	}
+}
+
+func (c *client) closeLocked(code int, reason string, flush bool) {
+	if c.closing {
+		return
+	}
+	c.closing, c.flush, c.code, c.reason = true, flush, code, reason
+	if !flush {
+		c.queue = nil
+	}
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.signal()
+}
+
+// setTimer replaces the client's one timer (the auth deadline, later the token expiry).
+func (c *client) setTimer(d time.Duration, code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if c.closing {
+		return
+	}
+	c.timer = time.AfterFunc(d, func() { c.close(code, reason) })
+}
+
+// end marks the transport gone: waiting replays give up and the writer stops.
+func (c *client) end() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return
+	}
+	c.ended = true
+	c.closing = true
+	c.queue = nil
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	close(c.done)
+}

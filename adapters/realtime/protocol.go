@@ -1,0 +1,329 @@
+package realtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/workspaceops/workspaceops/modules/auditlog"
+	"github.com/workspaceops/workspaceops/platform/ids"
+)
+
+// Protocol v1: JSON text frames. api/asyncapi.yaml is the contract; this file is its code.
+
+// Client -> server frame types.
+const (
+	TypeAuth  = "auth"
+	TypeJoin  = "join"
+	TypeLeave = "leave"
+	TypePing  = "ping"
+)
+
+// Server -> client frame types.
+const (
+	TypeReady   = "ready"
+	TypeJoined  = "joined"
+	TypeLeft    = "left"
+	TypePong    = "pong"
+	TypeEvent   = "event"
+	TypeResync  = "resync"
+	TypeRemoved = "removed"
+	TypeError   = "error"
+	// TypeClose ends an SSE stream (which has no close frame): its code is the close code a
+	// WebSocket would have received.
+	TypeClose = "close"
+)
+
+// Error codes of an error frame.
+const (
+	CodeUnauthorized = "unauthorized"
+	CodeForbidden    = "forbidden"
+	CodeNotFound     = "not_found"
+	CodeBadRequest   = "bad_request"
+	CodeRateLimited  = "rate_limited"
+	CodeInternal     = "internal"
+)
+
+// Close codes.
+const (
+	CloseGoingAway    = 1001 // server shutting down: reconnect with backoff and resume
+	CloseTooBig       = 1009 // a frame exceeded the read limit: fix the client, do not retry as is
+	CloseUnauthorized = 4001 // no/invalid/expired token: refresh the token, then reconnect
+	ClosePolicy       = 4008 // slow consumer or a limit: reconnect with backoff and resume
+)
+
+// Reasons of a removed frame.
+const (
+	ReasonMemberRemoved    = "member_removed"
+	ReasonWorkspaceDeleted = "workspace_deleted"
+)
+
+// Field limits of client frames.
+const (
+	maxTokenLen = 4096
+	maxRefLen   = 64
+)
+
+// Inbound is a decoded, validated client frame.
+type Inbound struct {
+	Type        string
+	Ref         json.RawMessage // a JSON string or number, echoed verbatim; nil when absent
+	Token       string          // auth
+	WorkspaceID string          // join, leave
+	Since       int64           // join: last seq seen, when HasSince
+	HasSince    bool
+}
+
+// ProtocolError is a client frame the server refuses with an error frame of code bad_request;
+// the connection stays open.
+type ProtocolError struct {
+	Ref     json.RawMessage
+	Message string
+}
+
+func (e *ProtocolError) Error() string { return e.Message }
+
+// wireIn is every field a client frame may have; which ones a type allows is checked after.
+type wireIn struct {
+	Type        *string         `json:"type"`
+	Ref         json.RawMessage `json:"ref"`
+	Token       *string         `json:"token"`
+	WorkspaceID *string         `json:"workspaceId"`
+	Since       json.RawMessage `json:"since"`
+}
+
+// Decode parses one client frame. It accepts exactly one JSON object with a known type, the
+// fields of that type and no others, and an optional ref (a string of at most 64 bytes or a
+// number). Anything else is a *ProtocolError.
+func Decode(b []byte) (Inbound, error) {
+	var w wireIn
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if len(bytes.TrimSpace(b)) == 0 || bytes.TrimSpace(b)[0] != '{' {
+		return Inbound{}, &ProtocolError{Message: "a frame must be one JSON object"}
+	}
+	if err := dec.Decode(&w); err != nil {
+		return Inbound{}, &ProtocolError{Ref: refOf(b), Message: "malformed frame: " + decodeMessage(err)}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Inbound{}, &ProtocolError{Ref: refOf(b), Message: "a frame must be one JSON object"}
+	}
+	in := Inbound{}
+	ref, err := validRef(w.Ref)
+	if err != nil {
+		return Inbound{}, &ProtocolError{Message: err.Error()}
+	}
+	in.Ref = ref
+	bad := func(msg string) (Inbound, error) { return Inbound{}, &ProtocolError{Ref: ref, Message: msg} }
+	if w.Type == nil {
+		return bad("type is required")
+	}
+	in.Type = *w.Type
+	allowed := func(token, workspace, since bool) error {
+		switch {
+		case w.Token != nil && !token:
+			return fmt.Errorf("%s does not take token", in.Type)
+		case w.WorkspaceID != nil && !workspace:
+			return fmt.Errorf("%s does not take workspaceId", in.Type)
+		case len(w.Since) > 0 && !since:
+			return fmt.Errorf("%s does not take since", in.Type)
+		}
+		return nil
+	}
+	var fieldErr error
+	switch in.Type {
+	case TypeAuth:
+		fieldErr = allowed(true, false, false)
+		if fieldErr == nil {
+			if w.Token == nil || *w.Token == "" || len(*w.Token) > maxTokenLen {
+				return bad("auth needs a token (a non-empty string)")
+			}
+			in.Token = *w.Token
+		}
+	case TypeJoin, TypeLeave:
+		fieldErr = allowed(false, true, in.Type == TypeJoin)
+		if fieldErr == nil {
+			if w.WorkspaceID == nil || !ids.Valid(*w.WorkspaceID) {
+				return bad(in.Type + " needs a workspaceId (24 lowercase hex characters)")
+			}
+			in.WorkspaceID = *w.WorkspaceID
+			if len(w.Since) > 0 && string(w.Since) != "null" {
+				n, err := strconv.ParseInt(string(w.Since), 10, 64)
+				if err != nil || n < 0 {
+					return bad("since must be a non-negative integer seq")
+				}
+				in.Since, in.HasSince = n, true
+			}
+		}
+	case TypePing:
+		fieldErr = allowed(false, false, false)
+	default:
+		if len(in.Type) > 32 || !utf8.ValidString(in.Type) {
+			return bad("unknown type")
+		}
+		return bad(fmt.Sprintf("unknown type %q", in.Type))
+	}
+	if fieldErr != nil {
+		return bad(fieldErr.Error())
+	}
+	return in, nil
+}
+
+// validRef accepts a JSON string of at most 64 bytes or a number of at most 64 characters.
+func validRef(raw json.RawMessage) (json.RawMessage, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if len(raw) > maxRefLen+2 {
+		return nil, errors.New("ref is too long (at most 64 characters)")
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil, errors.New("ref must be a string or a number")
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+	default:
+		return nil, errors.New("ref must be a string or a number")
+	}
+	return bytes.Clone(raw), nil
+}
+
+// refOf digs the ref out of a frame that failed to decode as a whole, so the error can still
+// be matched to its request; it gives up quietly.
+func refOf(b []byte) json.RawMessage {
+	var probe struct {
+		Ref json.RawMessage `json:"ref"`
+	}
+	if json.Unmarshal(b, &probe) != nil {
+		return nil
+	}
+	ref, err := validRef(probe.Ref)
+	if err != nil {
+		return nil
+	}
+	return ref
+}
+
+func decodeMessage(err error) string {
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &ute):
+		return "field " + ute.Field + " has the wrong type"
+	case errors.As(err, &se):
+		return "not valid JSON"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "not valid JSON"
+	}
+	msg := err.Error()
+	if len(msg) > 100 {
+		msg = msg[:100]
+	}
+	return msg
+}
+
+// Server frames. Each is encoded once; event frames are shared by every receiver.
+
+type readyFrame struct {
+	Type         string          `json:"type"`
+	Ref          json.RawMessage `json:"ref,omitempty"`
+	UserID       string          `json:"userId"`
+	ConnectionID string          `json:"connectionId"`
+	ExpiresAt    time.Time       `json:"expiresAt"`
+}
+
+type workspaceFrame struct {
+	Type        string          `json:"type"`
+	Ref         json.RawMessage `json:"ref,omitempty"`
+	WorkspaceID string          `json:"workspaceId"`
+	Seq         *int64          `json:"seq,omitempty"`
+	Reason      string          `json:"reason,omitempty"`
+}
+
+type simpleFrame struct {
+	Type string          `json:"type"`
+	Ref  json.RawMessage `json:"ref,omitempty"`
+}
+
+type errorFrame struct {
+	Type    string          `json:"type"`
+	Ref     json.RawMessage `json:"ref,omitempty"`
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
+}
+
+type closeFrame struct {
+	Type   string `json:"type"`
+	Code   int    `json:"code"`
+	Reason string `json:"reason"`
+}
+
+type eventFrame struct {
+	Type        string         `json:"type"`
+	WorkspaceID string         `json:"workspaceId"`
+	Seq         int64          `json:"seq"`
+	Event       string         `json:"event"`
+	Data        map[string]any `json:"data"`
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Every frame is built from strings, numbers and audit data that was stored as JSON-able
+		// BSON; failing here is a programming error.
+		panic(fmt.Sprintf("realtime: encode frame: %v", err))
+	}
+	return b
+}
+
+func encodeReady(ref json.RawMessage, userID, connID string, exp time.Time) []byte {
+	return mustJSON(readyFrame{Type: TypeReady, Ref: ref, UserID: userID, ConnectionID: connID, ExpiresAt: exp.UTC()})
+}
+
+func encodeJoined(ref json.RawMessage, wid string, head int64) []byte {
+	return mustJSON(workspaceFrame{Type: TypeJoined, Ref: ref, WorkspaceID: wid, Seq: &head})
+}
+
+func encodeWorkspaceFrame(typ string, ref json.RawMessage, wid, reason string) []byte {
+	return mustJSON(workspaceFrame{Type: typ, Ref: ref, WorkspaceID: wid, Reason: reason})
+}
+
+func encodeSimple(typ string, ref json.RawMessage) []byte {
+	return mustJSON(simpleFrame{Type: typ, Ref: ref})
+}
+
+func encodeError(ref json.RawMessage, code, msg string) []byte {
+	return mustJSON(errorFrame{Type: TypeError, Ref: ref, Code: code, Message: msg})
+}
+
+func encodeClose(code int, reason string) []byte {
+	return mustJSON(closeFrame{Type: TypeClose, Code: code, Reason: reason})
+}
+
+// EncodeEvent returns the event frame of an audit entry. data holds the entry's own fields,
+// then the standard ones (which win on a clash): targetId, targetType, workspaceId, actorId
+// (null for the system), at, action and entryId.
+func EncodeEvent(e auditlog.Entry) ([]byte, error) {
+	data := make(map[string]any, len(e.Data)+7)
+	maps.Copy(data, e.Data)
+	data["targetId"] = e.TargetID
+	data["targetType"] = e.TargetType
+	data["workspaceId"] = e.WorkspaceID
+	if e.ActorID != "" {
+		data["actorId"] = e.ActorID
+	} else {
+		data["actorId"] = nil
+	}
+	data["at"] = e.At.UTC().Format(time.RFC3339Nano)
+	data["action"] = e.Action
+	data["entryId"] = e.ID
+	return json.Marshal(eventFrame{Type: TypeEvent, WorkspaceID: e.WorkspaceID, Seq: e.Seq, Event: string(e.Event), Data: data})
+}
