@@ -15,6 +15,7 @@ import (
 	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/events"
 	"github.com/workspaceops/workspaceops/platform/ids"
+	"github.com/workspaceops/workspaceops/platform/text"
 )
 
 // defaultName replaces a file name that sanitises to nothing.
@@ -131,18 +132,7 @@ func truncateUTF8(s string, n int) string {
 }
 
 // normalizeTitle trims a title and checks it; an empty result means "use the name".
-func normalizeTitle(raw string) (string, string) {
-	title := strings.TrimSpace(raw)
-	switch {
-	case !utf8.ValidString(title):
-		return "", "must be valid UTF-8"
-	case utf8.RuneCountInString(title) > MaxTitleLen:
-		return "", fmt.Sprintf("must be at most %d characters", MaxTitleLen)
-	case strings.IndexFunc(title, unicode.IsControl) >= 0:
-		return "", "must not contain control characters"
-	}
-	return title, ""
-}
+func normalizeTitle(raw string) (string, string) { return text.OptionalLine(raw, MaxTitleLen) }
 
 // normalizeExpiry checks that an expiry lies in the future and brings it to the precision and
 // zone the store keeps, so the document reads back exactly as created.

@@ -1,13 +1,12 @@
 package identity
 
 import (
-	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/workspaceops/workspaceops/platform/apperr"
 	"github.com/workspaceops/workspaceops/platform/email"
+	"github.com/workspaceops/workspaceops/platform/text"
 )
 
 // Limits on user input.
@@ -41,19 +40,6 @@ func validatePassword(password string) string {
 	return ""
 }
 
-func normalizeDisplayName(name string) (string, string) {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		return "", "is required"
-	case utf8.RuneCountInString(name) > MaxDisplayNameLen:
-		return "", "must be at most 100 characters"
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "", "must not contain control characters"
-	}
-	return name, ""
-}
-
 func validateRegistration(in RegisterInput) (addr, displayName string, err error) {
 	var fields apperr.Fields
 	addr = NormalizeEmail(in.Email)
@@ -63,7 +49,7 @@ func validateRegistration(in RegisterInput) (addr, displayName string, err error
 	if msg := validatePassword(in.Password); msg != "" {
 		fields.Add("password", msg)
 	}
-	displayName, msg := normalizeDisplayName(in.DisplayName)
+	displayName, msg := text.Line(in.DisplayName, MaxDisplayNameLen)
 	if msg != "" {
 		fields.Add("displayName", msg)
 	}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/workspaceops/workspaceops/platform/apperr"
+	"github.com/workspaceops/workspaceops/platform/text"
 )
 
 // Limits on work item fields.
@@ -100,14 +101,9 @@ func (w WorkItem) Overdue(now time.Time) bool {
 }
 
 func normalizeTitle(title string, fields *apperr.Fields) string {
-	title = strings.TrimSpace(title)
-	switch {
-	case title == "":
-		fields.Add("title", "is required")
-	case utf8.RuneCountInString(title) > MaxTitleLen:
-		fields.Add("title", "must be at most 200 characters")
-	case strings.IndexFunc(title, unicode.IsControl) >= 0:
-		fields.Add("title", "must not contain control characters")
+	title, problem := text.Line(title, MaxTitleLen)
+	if problem != "" {
+		fields.Add("title", problem)
 	}
 	return title
 }

@@ -1,10 +1,8 @@
 package workspace
 
 import (
-	"strings"
+	"github.com/workspaceops/workspaceops/platform/text"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // MaxNameLen is the longest workspace name, in characters.
@@ -46,15 +44,4 @@ type Invitation struct {
 // Expired reports whether the invitation can no longer be accepted at now.
 func (i Invitation) Expired(now time.Time) bool { return !now.Before(i.ExpiresAt) }
 
-func normalizeName(name string) (string, string) {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		return "", "is required"
-	case utf8.RuneCountInString(name) > MaxNameLen:
-		return "", "must be at most 100 characters"
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "", "must not contain control characters"
-	}
-	return name, ""
-}
+func normalizeName(name string) (string, string) { return text.Line(name, MaxNameLen) }
