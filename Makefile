@@ -1,11 +1,12 @@
 # WorkspaceOps developer commands. `make help` lists them.
 SHELL := /bin/bash
 GO ?= go
+NODE ?= node
 PKGS := ./...
 # Integration suites that talk to MongoDB; re-run through testcontainers by test-containers.
 MONGO_PKGS := ./adapters/mongo/... ./cmd/workspaceops/
 
-.PHONY: help run build test test-unit test-containers lint fmt vet generate check-generated migrate clean
+.PHONY: help run build test test-unit test-client test-containers lint fmt vet generate check-generated migrate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -19,8 +20,11 @@ build: ## build the binaries into ./bin
 migrate: ## create every index on the configured database
 	$(GO) run ./cmd/workspaceops migrate
 
-test: ## the whole suite: unit, architecture, integration (embedded store) and end to end, with -race
+test: test-client ## the whole suite: unit, architecture, integration (embedded store), end to end (a real browser included), with -race
 	$(GO) test -race -count=1 $(PKGS)
+
+test-client: ## the realtime browser client's unit tests (api/client; Node's built-in runner, no npm packages)
+	$(NODE) --test api/client/test/
 
 test-unit: ## only the fast tests of modules and platform
 	$(GO) test -race -count=1 ./modules/... ./platform/...
@@ -45,3 +49,11 @@ check-generated: generate ## fail when generated code is stale
 
 clean:
 	rm -rf bin
+
+.PHONY: bench bench-micro
+
+bench: ## load-test a fresh server (pinned to CPU 0) with cmd/wsbench on CPU 1; report in deploy/bench/
+	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; GO=$(GO) bash cmd/wsbench/bench.sh
+
+bench-micro: ## Go micro-benchmarks: hub broadcast, protocol encode/decode, sequencer
+	$(GO) test -run='^$$' -bench=. -benchmem ./adapters/realtime/

@@ -2,9 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -97,6 +100,7 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", api.readyz)
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", apispec.OpenAPI) })
+	r.GET(RealtimeClientPath, serveRealtimeClient)
 	r.GET("/ws", api.realtimeHandler(cfg.Realtime.WebSocket))
 	r.GET("/events", api.realtimeHandler(cfg.Realtime.Events))
 
@@ -139,6 +143,33 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	ws1.PATCH("/documents/:id", api.updateDocument)
 	ws1.DELETE("/documents/:id", api.deleteDocument)
 	return r, nil
+}
+
+// RealtimeClientPath is the stable URL of the browser client of the realtime protocol
+// (api/client/workspaceops-realtime.js, an ES module).
+const RealtimeClientPath = "/client/workspaceops-realtime.js"
+
+// realtimeClientETag is the quoted hex SHA-256 of the client: browsers revalidate (no-cache)
+// and get 304 until a deploy changes the file.
+var realtimeClientETag = func() string {
+	sum := sha256.Sum256(apispec.RealtimeClient)
+	return `"` + hex.EncodeToString(sum[:]) + `"`
+}()
+
+// serveRealtimeClient answers GET /client/workspaceops-realtime.js. Cross-origin module imports
+// need CORS, which the cors middleware already answers for the allowed origins.
+func serveRealtimeClient(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("ETag", realtimeClientETag)
+	h.Set("Cache-Control", "no-cache")
+	for _, tag := range strings.Split(c.GetHeader("If-None-Match"), ",") {
+		if t := strings.TrimSpace(tag); t == realtimeClientETag || t == "W/"+realtimeClientETag || t == "*" {
+			c.Status(http.StatusNotModified)
+			return
+		}
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	c.Data(http.StatusOK, "text/javascript; charset=utf-8", apispec.RealtimeClient)
 }
 
 // readyz answers 200 when the database answers within two seconds, 503 otherwise.

@@ -1,0 +1,202 @@
+// Type declarations of workspaceops-realtime.js (protocol v1, api/asyncapi.yaml).
+
+/** The client's connection status. */
+export type Status = 'connecting' | 'open' | 'reconnecting' | 'offline'
+
+/** The transport in use. */
+export type Transport = 'websocket' | 'sse'
+
+/** Why the token callback is asked for a token. */
+export type TokenReason =
+  | 'connect' // the first connection
+  | 'reconnect' // a reconnection after a drop
+  | 'refresh' // the current token expires soon (refreshMargin): re-authenticate on the open socket
+  | 'unauthorized' // the server refused or expired the last token (4001): return a NEW one
+  | 'ticket' // an SSE ticket is requested (fallback transport)
+
+/** Every event's data carries these standard fields, besides the event's own (see asyncapi.yaml). */
+export interface EventData {
+  targetId: string
+  targetType: 'workspace' | 'member' | 'invitation' | 'user' | 'work-item' | 'document' | 'overview'
+  workspaceId: string
+  /** null when the system acted (expiry sweeper, overview) */
+  actorId: string | null
+  /** RFC 3339 */
+  at: string
+  /** the audit action, e.g. WORK_ITEM_STATUS_CHANGED */
+  action: string
+  /** the audit entry id */
+  entryId: string
+  [field: string]: unknown
+}
+
+/** An event frame as handlers receive it. */
+export interface EventFrame<D = EventData> {
+  workspaceId: string
+  /** gap-free, strictly increasing per workspace */
+  seq: number
+  /** the event name, e.g. work-item:status-changed */
+  event: string
+  data: D
+}
+
+/** The event names of the catalogue (platform/events), plus the client's audit-log:created. */
+export type EventName =
+  | 'workspace:created'
+  | 'workspace:updated'
+  | 'workspace:deleted'
+  | 'workspace:member-invited'
+  | 'workspace:member-joined'
+  | 'workspace:member-updated'
+  | 'workspace:member-removed'
+  | 'workspace:invitation-revoked'
+  | 'work-item:created'
+  | 'work-item:updated'
+  | 'work-item:deleted'
+  | 'work-item:status-changed'
+  | 'work-item:document-linked'
+  | 'work-item:document-unlinked'
+  | 'document:uploaded'
+  | 'document:updated'
+  | 'document:deleted'
+  | 'document:expiry-changed'
+  | 'overview:updated'
+  | 'audit-log:created'
+
+export interface ResyncInfo {
+  workspaceId: string
+}
+
+export interface RemovedInfo {
+  workspaceId: string
+  reason: 'member_removed' | 'workspace_deleted'
+}
+
+export interface JoinedInfo {
+  workspaceId: string
+  /** the workspace's head seq when joined */
+  seq: number
+  transport: Transport
+}
+
+export interface RealtimeError {
+  /**
+   * A server error code (not_found, forbidden, rate_limited, internal, unauthorized, bad_request)
+   * or a client one: token (the token callback threw), no_token, unauthorized (two 4001 in a row),
+   * frame_too_big (1009), closed (1000 from the server), unsupported (no WebSocket nor EventSource).
+   */
+  code: string
+  message: string
+  /** the workspace a refused join was for */
+  workspaceId?: string
+  /** the close code that stopped the client */
+  closeCode?: number
+  /** true: the client stopped (status offline); call reconnect() once the cause is fixed */
+  fatal?: boolean
+  cause?: unknown
+}
+
+export type Unsubscribe = () => void
+
+export interface BackoffOptions {
+  /** ms; the first retry waits uniformly 0..initial (default 1000) */
+  initial?: number
+  /** ms; the cap of the exponential window (default 30000) */
+  max?: number
+  /** ms; after 4008 the wait is at least this, plus jitter (default 5000) */
+  policyFloor?: number
+  /** ms a connection must stay up before the backoff starts over (default 10000) */
+  stableAfter?: number
+}
+
+export interface FallbackOptions {
+  /** default true */
+  enabled?: boolean
+  /** consecutive WebSocket attempts that never got ready before switching to SSE (default 3) */
+  after?: number
+  /** ms on SSE before a WebSocket is tried again, alongside the streams (default 60000) */
+  retryWebSocketAfter?: number
+}
+
+export interface ConnectOptions {
+  /**
+   * Returns the current bearer token (the JWT of login/refresh). Called on every (re)connect,
+   * before the token expires, and for every SSE ticket; after a 4001 (reason 'unauthorized') it
+   * must return a new token (refresh it, or log in again). An empty result stops the client.
+   */
+  token: (ctx: { reason: TokenReason }) => string | null | undefined | Promise<string | null | undefined>
+  onResync?: (info: ResyncInfo) => void
+  onRemoved?: (info: RemovedInfo) => void
+  onError?: (err: RealtimeError) => void
+  /** also receives the first 'connecting', which connect() reports before returning */
+  onStatus?: (status: Status, info: { transport: Transport | null }) => void
+  backoff?: BackoffOptions
+  /** false disables the SSE fallback */
+  fallback?: FallbackOptions | false
+  /** ms a WebSocket has to open and answer ready (default 10000) */
+  connectTimeout?: number
+  /** ms before the token's expiry to re-authenticate, at most half its life (default 60000) */
+  refreshMargin?: number
+  /** client frames per second and burst (default 10 and 30; the server allows 20/s, bursts of 40) */
+  sendRate?: number
+  sendBurst?: number
+  /** Endpoint overrides (default: derived from the url). */
+  wsUrl?: string
+  eventsUrl?: string
+  ticketsUrl?: string
+  /** Injectable for tests and non-browser runtimes. */
+  WebSocket?: typeof WebSocket | undefined
+  EventSource?: typeof EventSource | undefined
+  fetch?: typeof fetch
+  now?: () => number
+  random?: () => number
+  setTimeout?: (fn: () => void, ms: number) => unknown
+  clearTimeout?: (id: unknown) => void
+}
+
+export interface JoinOptions {
+  /** resume after this seq (e.g. kept across page loads); default: from now */
+  since?: number
+}
+
+export declare class RealtimeClient {
+  constructor(url: string, options: ConnectOptions)
+  readonly status: Status
+  readonly transport: Transport | null
+  /** the joined workspaces */
+  readonly workspaces: string[]
+  /** the last seq seen of a joined workspace (what a resume sends as since), or null */
+  lastSeq(workspaceId: string): number | null
+  join(workspaceId: string, options?: JoinOptions): void
+  leave(workspaceId: string): void
+  on(name: '*', handler: (event: string, data: EventData, frame: EventFrame) => void): Unsubscribe
+  on(name: 'resync', handler: (info: ResyncInfo) => void): Unsubscribe
+  on(name: 'removed', handler: (info: RemovedInfo) => void): Unsubscribe
+  on(name: 'joined', handler: (info: JoinedInfo) => void): Unsubscribe
+  on(name: 'error', handler: (err: RealtimeError) => void): Unsubscribe
+  on<D = EventData>(name: EventName | (string & {}), handler: (data: D, frame: EventFrame<D>) => void): Unsubscribe
+  onStatus(handler: (status: Status, info: { transport: Transport | null }) => void): Unsubscribe
+  /** connect now (resuming); restarts a client a fatal error stopped; no-op after close() */
+  reconnect(): void
+  /** disconnect for good */
+  close(): void
+}
+
+/** Starts a client for the server at url (http(s)://host[:port], or its ws(s)://host/ws). */
+export declare function connect(url: string, options: ConnectOptions): RealtimeClient
+
+/** The wait before retry number attempt: floor + random() * min(max, initial * 2^attempt). */
+export declare function backoffDelay(attempt: number, backoff: { initial: number; max: number }, random: () => number, floor?: number): number
+
+export declare function endpoints(url: string): { ws: string; events: string; tickets: string }
+
+export declare const AUDIT_EVENT: 'audit-log:created'
+export declare const STATUSES: readonly Status[]
+export declare const DEFAULTS: {
+  readonly backoff: Required<BackoffOptions>
+  readonly fallback: Required<FallbackOptions>
+  readonly connectTimeout: number
+  readonly refreshMargin: number
+  readonly sendRate: number
+  readonly sendBurst: number
+}
