@@ -513,8 +513,12 @@ func TestRealtimeSlowConsumerIsClosed(t *testing.T) {
 		t.Fatalf("the slow consumer received all %d events", received)
 	}
 	t.Logf("the slow consumer got %d of %d events before 4008", received, len(fastSeqs))
-	// The fast client is still served.
-	s.call("PATCH", base+"/"+id+"/status", owner.token, map[string]string{"status": "COMPLETED"})
+	// The fast client is still served: it hears the next change (one that cannot be refused,
+	// whatever status the toggles left the item in), then nothing else.
+	created := s.call("POST", base, owner.token, map[string]string{"title": "After the slow one"}).want(t, 201).str("id")
+	if got := fast.event("work-item:created"); got["data"].(map[string]any)["targetId"] != created || seqOf(got) != last+1 {
+		t.Fatalf("the fast client got %v after the eviction, want the creation of %s at seq %d", got, created, last+1)
+	}
 	fast.quietSoFar()
 }
 

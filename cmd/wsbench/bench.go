@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// epoch is the load generator's clock origin: timestamps shared between goroutines are
+// nanoseconds since it (monotonic), so they fit an atomic int64.
+var epoch = time.Now()
+
+func since() int64 { return int64(time.Since(epoch)) }
+
+// bench is the state shared by the workloads: the servers, the user pool.
+type bench struct {
+	cfg    *config
+	log    io.Writer
+	apis   []*api // one per server URL
+	rest   *api   // the first: setup and changes
+	dial   *dialer
+	noFile uint64
+
+	mu    sync.Mutex
+	users []*user // registered so far, reused by every workload
+	wsSeq int
+}
+
+func newBench(cfg *config, log io.Writer) *bench {
+	b := &bench{cfg: cfg, log: log, dial: newDialer()}
+	for _, u := range cfg.urls {
+		b.apis = append(b.apis, newAPI(u, 64))
+	}
+	b.rest = b.apis[0]
+	return b
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "%s wsbench: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+}
+
+// maxClients is the most connections any selected workload opens at once.
+func (b *bench) maxClients() int {
+	n := 0
+	for _, w := range b.cfg.workloads {
+		n = max(n, b.clients(w))
+	}
+	return n
+}
+
+// clients is how many realtime connections workload w opens.
+func (b *bench) clients(w string) int {
+	if strings.HasSuffix(w, "-sse") {
+		return b.cfg.sseSubs
+	}
+	switch w {
+	case "idle":
+		return b.cfg.idleConns
+	case "fanout":
+		return b.cfg.fanoutSubs
+	case "saturate":
+		return b.cfg.saturateSubs
+	case "churn":
+		return b.cfg.churnClients
+	}
+	return 0
+}
+
+// prepare waits for the servers, raises the open-files limit and checks the servers' limit.
+func (b *bench) prepare(ctx context.Context) error {
+	need := uint64(b.maxClients()) + 256
+	lim, err := raiseNoFile(need)
+	b.noFile = lim
+	if err != nil || lim < need {
+		b.logf("WARNING: open-files limit is %d, %d needed (raise it: ulimit -n %d): %v", lim, need, need, err)
+	}
+	for _, pid := range b.cfg.pids {
+		perServer := need / uint64(len(b.cfg.urls))
+		if sl := openFilesLimit(pid); sl > 0 && sl < perServer {
+			b.logf("WARNING: server pid %d may open only %d files; this run needs about %d: start it with a higher ulimit -n", pid, sl, perServer)
+		}
+		if _, err := procStatusKB(pid, "VmRSS"); err != nil {
+			return fmt.Errorf("-pid %d: %v", pid, err)
+		}
+	}
+	for _, a := range b.apis {
+		if err := a.waitReady(ctx, b.cfg.waitReady); err != nil {
+			return err
+		}
+	}
+	b.logf("servers ready: %s; %s; open files %d", b.cfg.urls[0], goInfo(), lim)
+	return nil
+}
+
+// pause lets the server settle between workloads.
+func (b *bench) pause(ctx context.Context) {
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (b *bench) runWorkload(ctx context.Context, w string) (*result, error) {
+	name, sse := strings.CutSuffix(w, "-sse")
+	b.logf("workload %s: start", w)
+	var (
+		res *result
+		err error
+	)
+	switch name {
+	case "idle":
+		res, err = b.idle(ctx, sse)
+	case "fanout":
+		res, err = b.fanout(ctx, sse)
+	case "saturate":
+		res, err = b.saturate(ctx, sse)
+	case "churn":
+		res, err = b.churn(ctx, sse)
+	case "rest":
+		res, err = b.restLoad(ctx)
+	default:
+		err = fmt.Errorf("unknown workload")
+	}
+	if res != nil {
+		res.Workload = w
+	}
+	return res, err
+}
+
+// ensureUsers registers users until the pool holds n, concurrently.
+func (b *bench) ensureUsers(ctx context.Context, n int) ([]*user, error) {
+	b.mu.Lock()
+	have := len(b.users)
+	b.mu.Unlock()
+	if have >= n {
+		return b.poolPrefix(n), nil
+	}
+	start := time.Now()
+	fresh := make([]*user, n-have)
+	err := parallel(ctx, len(fresh), b.cfg.regConcurrency, func(ctx context.Context, i int) error {
+		email := fmt.Sprintf("wsbench-%s-%d@example.com", b.cfg.runID, have+i)
+		u, err := b.rest.register(ctx, email)
+		if err != nil {
+			return fmt.Errorf("register %s: %w", email, err)
+		}
+		fresh[i] = u
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.users = append(b.users, fresh...)
+	b.mu.Unlock()
+	b.logf("registered %d users in %s", len(fresh), time.Since(start).Round(time.Millisecond))
+	return b.poolPrefix(n), nil
+}
+
+func (b *bench) poolPrefix(n int) []*user {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.users[:n:n]
+}
+
+// workspace creates a workspace owned by users[0] whose other users are members (MEMBER).
+func (b *bench) workspace(ctx context.Context, users []*user) (string, error) {
+	b.mu.Lock()
+	b.wsSeq++
+	name := fmt.Sprintf("wsbench %s %d", b.cfg.runID, b.wsSeq)
+	b.mu.Unlock()
+	wid, err := b.rest.createWorkspace(ctx, users[0].token, name)
+	if err != nil {
+		return "", fmt.Errorf("create workspace: %w", err)
+	}
+	err = parallel(ctx, len(users)-1, 8, func(ctx context.Context, i int) error {
+		return b.rest.addMember(ctx, users[0].token, wid, users[i+1].email, "MEMBER")
+	})
+	if err != nil {
+		return "", fmt.Errorf("add members: %w", err)
+	}
+	return wid, nil
+}
+
+// usersFor is how many users n connections need at connsPerUser each (at least min).
+func (b *bench) usersFor(n, atLeast int) int {
+	return max(atLeast, (n+b.cfg.connsPerUser-1)/b.cfg.connsPerUser)
+}
+
+// open opens one realtime connection for u to wid on the server of slot i.
+func (b *bench) open(ctx context.Context, sse bool, i int, u *user, wid string, since int64) (conn, int64, error) {
+	a := b.apis[i%len(b.apis)]
+	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if sse {
+		return b.dial.openSSE(octx, a, u, wid, since)
+	}
+	return b.dial.openWS(octx, a, u, wid, since)
+}
+
+// parallel runs f(0..n-1) with at most conc at once and returns the first error (the others
+// are cancelled).
+func parallel(ctx context.Context, n, conc int, f func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, conc) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if err := f(ctx, i); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return ctx.Err()
+}
+
+// sleepCtx sleeps d or until ctx ends, reporting whether the full time passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// waitFor polls cond every 50 ms until it holds or d passes; it reports whether it held.
+func waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) || !sleepCtx(ctx, 50*time.Millisecond) {
+			return cond()
+		}
+	}
+}

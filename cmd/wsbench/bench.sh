@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# make bench: build the server and wsbench, start the server on the embedded store in a
+# temporary data directory (pinned to CPU 0), run wsbench on CPU 1 and write the report to
+# $BENCH_OUT (deploy/bench). Sizes fit a 2-core machine in a few minutes; BENCH_FLAGS adds or
+# overrides wsbench flags (e.g. BENCH_FLAGS='-idle-conns 10000 -workloads idle'). Also:
+# BENCH_PORT (4790), BENCH_TMPDIR (where the data goes; /dev/shm when writable), BENCH_NOTE (a
+# line for the report, e.g. that the machine was busy).
+set -euo pipefail
+
+GO=${GO:-go}
+OUT=${BENCH_OUT:-deploy/bench}
+PORT=${BENCH_PORT:-4790}
+NOTE=${BENCH_NOTE:-}
+
+# The server's data (and the binaries) live in a fresh directory, on tmpfs when there is one:
+# the store's fsyncs on a shared disk would otherwise dominate every REST write measured here.
+if [[ -z ${BENCH_TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then
+	BENCH_TMPDIR=/dev/shm
+fi
+tmp=$(mktemp -d -p "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}" wsbench.XXXXXX)
+store_on=$(df -P "$tmp" | awk 'NR == 2 { print $1 }')
+pid=
+cleanup() {
+	if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+	echo "bench: 127.0.0.1:$PORT is in use; set BENCH_PORT" >&2
+	exit 1
+fi
+
+echo "bench: building into $tmp"
+CGO_ENABLED=0 "$GO" build -trimpath -o "$tmp/" ./cmd/workspaceops ./cmd/wsbench
+
+# Both processes need a descriptor per connection (Go raises its soft limit to the hard one at
+# start; this raises the shell's too, for older toolchains and for the message below).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if (( $(ulimit -n) < 12000 )); then
+	echo "bench: WARNING: open-files limit is $(ulimit -n); the idle workload may fail (raise the hard limit)" >&2
+fi
+
+server_pin=() gen_pin=() pinning="not pinned (taskset missing or fewer than 2 CPUs)"
+if command -v taskset >/dev/null && (( $(nproc) >= 2 )) && taskset -c 0 true 2>/dev/null && taskset -c 1 true 2>/dev/null; then
+	server_pin=(taskset -c 0) gen_pin=(taskset -c 1) pinning="server on CPU 0, wsbench on CPU 1 (taskset)"
+fi
+echo "bench: $pinning"
+
+# Raised limits: many connections per user (the bench reuses users: registration is argon2),
+# no login throttling, warn-level logs (a request log line per call would be measured too).
+env WSO_ADDR="127.0.0.1:$PORT" WSO_DATA_DIR="$tmp/data" \
+	JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
+	WSO_LOG_LEVEL=warn WSO_LOG_FORMAT=text \
+	WSO_WS_MAX_CONNS_PER_USER=1000 WSO_LOGIN_MAX_FAILURES=100000 \
+	"${server_pin[@]}" "$tmp/workspaceops" serve >"$tmp/server.log" 2>&1 &
+pid=$!
+
+# Defaults of this target; BENCH_FLAGS comes last and wins.
+# shellcheck disable=SC2086
+if ! "${gen_pin[@]}" "$tmp/wsbench" -url "http://127.0.0.1:$PORT" -pid "$pid" -wait 120s \
+	-json "$OUT/report.json" -md "$OUT/report.md" \
+	-note "make bench: $pinning; embedded store in $tmp ($store_on); ${NOTE:-no other load assumed}" \
+	-workloads idle,fanout,saturate,churn,rest,fanout-sse \
+	-idle-conns 5000 \
+	-fanout-subs 1000 -fanout-rate 20 -fanout-duration 15s \
+	-saturate-subs 500 -saturate-duration 10s \
+	-churn-clients 200 -churn-duration 15s \
+	-rest-clients 8 -rest-duration 15s \
+	-sse-subs 300 \
+	${BENCH_FLAGS:-}; then
+	echo "bench: wsbench failed; the server's log:" >&2
+	tail -n 40 "$tmp/server.log" >&2
+	exit 1
+fi
+echo "bench: report in $OUT/report.md and $OUT/report.json"
