@@ -39,6 +39,7 @@ type Config struct {
 	WSSendBuffer    int           // WSO_WS_SEND_BUFFER
 	WSMaxConnsUser  int           // WSO_WS_MAX_CONNS_PER_USER
 	ReplayLimit     int           // WSO_REPLAY_LIMIT
+	DebugAddr       string        // WSO_DEBUG_ADDR: pprof, loopback only; empty = off
 }
 
 // Var documents one environment variable.
@@ -71,6 +72,7 @@ var Vars = []Var{
 	{"WSO_WS_SEND_BUFFER", "65536", "kernel send buffer per WebSocket or SSE stream, in bytes: bounds memory per connection and how much a stalled client absorbs"},
 	{"WSO_WS_MAX_CONNS_PER_USER", "20", "WebSocket connections and SSE streams one user may hold at once"},
 	{"WSO_REPLAY_LIMIT", "1000", "most events a resuming join replays from the audit log; beyond it the client gets resync"},
+	{"WSO_DEBUG_ADDR", "", "loopback address for Go's pprof profiles (e.g. 127.0.0.1:6060); empty turns it off"},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -127,9 +129,17 @@ func Load(getenv func(string) string) (Config, error) {
 		WSSendBuffer:    int(integer("WSO_WS_SEND_BUFFER")),
 		WSMaxConnsUser:  int(integer("WSO_WS_MAX_CONNS_PER_USER")),
 		ReplayLimit:     int(integer("WSO_REPLAY_LIMIT")),
+		DebugAddr:       get("WSO_DEBUG_ADDR"),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("WSO_ADDR: %w", err))
+	}
+	if c.DebugAddr != "" {
+		// Profiles reveal internals: they are served on loopback only, never next to the API.
+		host, _, err := net.SplitHostPort(c.DebugAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			errs = append(errs, errors.New("WSO_DEBUG_ADDR: must be a loopback address such as 127.0.0.1:6060"))
+		}
 	}
 	for _, o := range c.AllowedOrigins {
 		if o == "*" {

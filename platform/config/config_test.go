@@ -38,6 +38,8 @@ func TestRejectsBadValues(t *testing.T) {
 		"bad duration":    {"WSO_TOKEN_TTL": "forever"},
 		"negative body":   {"WSO_MAX_BODY_BYTES": "-1"},
 		"bad addr":        {"WSO_ADDR": "4000"},
+		"public pprof":    {"WSO_DEBUG_ADDR": "0.0.0.0:6060"},
+		"named pprof":     {"WSO_DEBUG_ADDR": "localhost:6060"},
 	} {
 		if _, err := Load(env(m)); err == nil {
 			t.Errorf("%s accepted", name)
