@@ -50,11 +50,7 @@ func (a *API) listAuditLog(c *gin.Context) {
 		ActorID: c.Query("actorId"), TargetType: c.Query("targetType"), TargetID: c.Query("targetId"),
 		Cursor: c.Query("cursor"), Limit: limit,
 	}
-	for _, s := range c.QueryArray("action") {
-		for _, part := range strings.Split(s, ",") {
-			in.Actions = append(in.Actions, strings.ToUpper(strings.TrimSpace(part)))
-		}
-	}
+	in.Actions = queryList(c, "action", func(s string) (string, error) { return strings.ToUpper(s), nil }, "", &fields)
 	for name, v := range map[string]string{"actorId": in.ActorID, "targetType": in.TargetType, "targetId": in.TargetID} {
 		if len(v) > 64 {
 			fields.Add(name, "is too long")

@@ -158,16 +158,7 @@ func (a *API) listDocuments(c *gin.Context) {
 	}
 	var fields apperr.Fields
 	in := document.ListInput{Text: c.Query("q"), Cursor: c.Query("cursor"), Limit: limit}
-	for _, s := range c.QueryArray("expiryStatus") {
-		for _, part := range strings.Split(s, ",") {
-			st, err := document.ParseExpiryStatus(strings.TrimSpace(part))
-			if err != nil {
-				fields.Add("expiryStatus", "must be one of VALID, EXPIRING_SOON, EXPIRED")
-				break
-			}
-			in.ExpiryStatuses = append(in.ExpiryStatuses, st)
-		}
-	}
+	in.ExpiryStatuses = queryList(c, "expiryStatus", document.ParseExpiryStatus, "must be one of VALID, EXPIRING_SOON, EXPIRED", &fields)
 	if utf8.RuneCountInString(in.Text) > maxQueryText {
 		fields.Add("q", "must be at most 200 characters")
 	}

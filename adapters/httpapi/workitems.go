@@ -113,16 +113,7 @@ func (a *API) listWorkItems(c *gin.Context) {
 	}
 	var fields apperr.Fields
 	var f workitem.Filter
-	for _, s := range c.QueryArray("status") {
-		for _, part := range strings.Split(s, ",") {
-			st, err := workitem.ParseStatus(strings.TrimSpace(part))
-			if err != nil {
-				fields.Add("status", "must be one of DRAFT, ACTIVE, COMPLETED")
-				break
-			}
-			f.Statuses = append(f.Statuses, st)
-		}
-	}
+	f.Statuses = queryList(c, "status", workitem.ParseStatus, "must be one of DRAFT, ACTIVE, COMPLETED", &fields)
 	f.AssigneeID, f.Tag, f.Text = c.Query("assigneeId"), c.Query("tag"), c.Query("q")
 	if utf8.RuneCountInString(f.Text) > maxQueryText {
 		fields.Add("q", "must be at most 200 characters")
@@ -147,19 +138,6 @@ func (a *API) listWorkItems(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, toList(p, toWorkItemJSON))
-}
-
-func queryTime(c *gin.Context, name string, fields *apperr.Fields) *time.Time {
-	s := c.Query(name)
-	if s == "" {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		fields.Add(name, "must be an RFC 3339 time such as 2026-05-01T09:00:00Z")
-		return nil
-	}
-	return &t
 }
 
 func (a *API) getWorkItem(c *gin.Context) {

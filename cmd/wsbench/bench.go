@@ -170,6 +170,16 @@ func (b *bench) poolPrefix(n int) []*user {
 }
 
 // workspace creates a workspace owned by users[0] whose other users are members (MEMBER).
+// room gets enough users for n connections (one each) and one workspace they all belong to.
+func (b *bench) room(ctx context.Context, n int) ([]*user, string, error) {
+	users, err := b.ensureUsers(ctx, b.usersFor(n, 1))
+	if err != nil {
+		return nil, "", err
+	}
+	wid, err := b.workspace(ctx, users)
+	return users, wid, err
+}
+
 func (b *bench) workspace(ctx context.Context, users []*user) (string, error) {
 	b.mu.Lock()
 	b.wsSeq++

@@ -76,11 +76,7 @@ func (b *bench) churn(ctx context.Context, sse bool) (*result, error) {
 	}
 	d, rate := b.cfg.churnDuration, b.cfg.churnRate
 	// Half the per-user allowance: a reconnect can overlap the old connection's teardown.
-	users, err := b.ensureUsers(ctx, b.usersFor(2*n, 1))
-	if err != nil {
-		return nil, err
-	}
-	wid, err := b.workspace(ctx, users)
+	users, wid, err := b.room(ctx, 2*n)
 	if err != nil {
 		return nil, err
 	}

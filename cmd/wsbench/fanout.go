@@ -152,11 +152,7 @@ func (b *bench) fanout(ctx context.Context, sse bool) (*result, error) {
 		n = b.cfg.sseSubs
 	}
 	rate, d := b.cfg.fanoutRate, b.cfg.fanoutDuration
-	users, err := b.ensureUsers(ctx, b.usersFor(n, 1))
-	if err != nil {
-		return nil, err
-	}
-	wid, err := b.workspace(ctx, users)
+	users, wid, err := b.room(ctx, n)
 	if err != nil {
 		return nil, err
 	}
@@ -267,11 +263,7 @@ func (b *bench) saturate(ctx context.Context, sse bool) (*result, error) {
 		n = b.cfg.sseSubs
 	}
 	d, writers := b.cfg.saturateDuration, b.cfg.saturateWriters
-	users, err := b.ensureUsers(ctx, b.usersFor(n, 1))
-	if err != nil {
-		return nil, err
-	}
-	wid, err := b.workspace(ctx, users)
+	users, wid, err := b.room(ctx, n)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -185,5 +184,3 @@ func (a *api) waitReady(ctx context.Context, d time.Duration) error {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -96,15 +96,6 @@ type fields []kv
 
 func (f *fields) add(k string, v any) { *f = append(*f, kv{k, v}) }
 
-func (f fields) get(k string) (any, bool) {
-	for _, p := range f {
-		if p.K == k {
-			return p.V, true
-		}
-	}
-	return nil, false
-}
-
 // MarshalJSON writes the fields as one object, in order.
 func (f fields) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer

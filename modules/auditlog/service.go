@@ -162,12 +162,18 @@ func (s *Service) Head(ctx context.Context, workspaceID string) (int64, error) {
 // Recent returns the newest entries of a workspace that record changes (overview:updated
 // notifications left out), newest first; the caller authorizes. It feeds the overview.
 func (s *Service) Recent(ctx context.Context, workspaceID string, limit int) ([]Entry, error) {
-	actions := make([]string, 0, 24)
+	return s.repo.List(ctx, workspaceID, Query{Actions: changeActions, Limit: limit})
+}
+
+// changeActions are the actions that record changes: every catalogue action but the
+// notifications (overview:updated) and the feed's own name (audit-log:created).
+var changeActions = func() []string {
+	var actions []string
 	for _, n := range events.Names() {
 		if n != events.OverviewUpdated && n != events.AuditLogCreated {
 			a, _ := events.ActionOf(n)
 			actions = append(actions, a)
 		}
 	}
-	return s.repo.List(ctx, workspaceID, Query{Actions: actions, Limit: limit})
-}
+	return actions
+}()
