@@ -43,6 +43,9 @@ type Realtime struct {
 	WebSocket   http.Handler // GET /ws
 	Events      http.Handler // GET /events
 	IssueTicket func(ctx context.Context, token string) (ticket string, expiresAt time.Time, err error)
+	// Ready reports whether this instance hears about changes made through the others (its
+	// event bus is up); nil when there is nothing to check.
+	Ready ReadinessCheck
 }
 
 const uploadRoute = "/api/v1/workspaces/:wid/documents"
@@ -99,6 +102,7 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", api.readyz)
+	r.GET("/readyz/realtime", api.readyzRealtime)
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", apispec.OpenAPI) })
 	r.GET(RealtimeClientPath, serveRealtimeClient)
 	r.GET("/ws", api.realtimeHandler(cfg.Realtime.WebSocket))
@@ -172,7 +176,9 @@ func serveRealtimeClient(c *gin.Context) {
 	c.Data(http.StatusOK, "text/javascript; charset=utf-8", apispec.RealtimeClient)
 }
 
-// readyz answers 200 when the database answers within two seconds, 503 otherwise.
+// readyz answers 200 when the database answers within two seconds (REST can serve), 503
+// otherwise. The body also says whether realtime is ready: an instance whose event bus is down
+// still serves REST, so it stays in the load balancer; /readyz/realtime is the realtime check.
 func (a *API) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
@@ -181,7 +187,34 @@ func (a *API) readyz(c *gin.Context) {
 		abortWithError(c, a.log, errUnavailable.WithMessage("the database is not reachable"))
 		return
 	}
+	realtime := "ready"
+	if a.realtimeReady(ctx) != nil {
+		realtime = "not_ready"
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": gin.H{"database": "ready", "realtime": realtime}})
+}
+
+// readyzRealtime answers 200 when realtime events from every instance reach this one, 503
+// otherwise (its clients still get them, later, from the audit log).
+func (a *API) readyzRealtime(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.realtimeReady(ctx); err != nil {
+		abortWithError(c, a.log, errUnavailable.WithMessage("realtime events from other instances are not arriving; clients catch up from the audit log"))
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+func (a *API) realtimeReady(ctx context.Context) error {
+	if a.realtime.Ready == nil {
+		return nil
+	}
+	err := a.realtime.Ready(ctx)
+	if err != nil {
+		a.log.WarnContext(ctx, "realtime not ready", slog.Any("error", err))
+	}
+	return err
 }
 
 // realtimeHandler serves a realtime endpoint, or 404 when no realtime layer is wired.

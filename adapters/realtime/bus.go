@@ -16,9 +16,12 @@ import (
 // workspace) implements the same port for several instances.
 type Bus interface {
 	auditlog.Broadcaster
-	// Subscribe calls deliver for every entry published from now on, until cancel is called.
-	// deliver must not block.
-	Subscribe(deliver func(auditlog.Entry)) (cancel func())
+	// Subscribe calls deliver for every entry published from now on, until cancel is called,
+	// and lost whenever entries may have been missed (a network bus that reconnected, dropped
+	// a message, or is down): the subscriber then re-reads the log. Neither may block.
+	Subscribe(deliver func(auditlog.Entry), lost func()) (cancel func())
+	// Ready reports whether entries published by other instances reach this one.
+	Ready(ctx context.Context) error
 }
 
 // LocalBus hands entries to the subscribers of this process, synchronously.
@@ -42,8 +45,11 @@ func (b *LocalBus) Broadcast(_ context.Context, e auditlog.Entry) {
 	}
 }
 
-// Subscribe registers deliver.
-func (b *LocalBus) Subscribe(deliver func(auditlog.Entry)) func() {
+// Ready is always nil: there is no other instance to hear from.
+func (b *LocalBus) Ready(context.Context) error { return nil }
+
+// Subscribe registers deliver; an in-process bus never loses an entry, so lost is not called.
+func (b *LocalBus) Subscribe(deliver func(auditlog.Entry), _ func()) func() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	id := b.next

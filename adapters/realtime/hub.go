@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/workspaceops/workspaceops/modules/auditlog"
@@ -55,6 +56,10 @@ type Hub struct {
 	tickets *tickets
 	stopBus func()
 	origins []string
+	bus     Bus
+
+	catchingUp atomic.Bool // a catch-up runs; another request while it does sets again
+	again      atomic.Bool
 
 	mu      sync.Mutex
 	rooms   map[string]*room
@@ -74,12 +79,12 @@ func New(d Deps) (*Hub, error) {
 	o := d.Options.withDefaults()
 	h := &Hub{
 		opts: o, auth: d.Auth, az: d.Authz, replay: d.Replay, log: o.Log,
-		tickets: newTickets(o.TicketTTL, o.MaxTickets),
+		tickets: newTickets(o.TicketTTL, o.MaxTickets), bus: d.Bus,
 		rooms:   map[string]*room{}, clients: map[*client]struct{}{}, users: map[string]map[*client]struct{}{},
 	}
 	// coder/websocket matches a pattern with "://" against the Origin's scheme://host.
 	h.origins = slices.Clone(o.AllowedOrigins)
-	h.stopBus = d.Bus.Subscribe(h.deliver)
+	h.stopBus = d.Bus.Subscribe(h.deliver, h.lost)
 	return h, nil
 }
 

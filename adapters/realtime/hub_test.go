@@ -81,9 +81,16 @@ type fixture struct {
 
 func newFixture(t *testing.T, o Options) *fixture {
 	t.Helper()
+	local := NewLocalBus()
+	return newFixtureOn(t, o, local, local)
+}
+
+// newFixtureOn builds the fixture over bus; publish broadcasts through local.
+func newFixtureOn(t *testing.T, o Options, bus Bus, local *LocalBus) *fixture {
+	t.Helper()
 	f := &fixture{t: t, auth: &fakeAuth{tokens: map[string]identity.Principal{}}, az: &fakeAuthz{members: map[string]bool{}},
-		log: auditlogmem.NewStore(), bus: NewLocalBus()}
-	h, err := New(Deps{Auth: f.auth, Authz: f.az, Replay: f.log, Bus: f.bus, Options: o})
+		log: auditlogmem.NewStore(), bus: local}
+	h, err := New(Deps{Auth: f.auth, Authz: f.az, Replay: f.log, Bus: bus, Options: o})
 	if err != nil {
 		t.Fatal(err)
 	}

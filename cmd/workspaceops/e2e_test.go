@@ -489,7 +489,10 @@ func TestCORS(t *testing.T) {
 
 func TestReadyAndRequestID(t *testing.T) {
 	s := startServer(t, nil)
-	s.call("GET", "/readyz", "", nil).want(t, 200)
+	if r := s.call("GET", "/readyz", "", nil).want(t, 200); !strings.Contains(string(r.raw), `"realtime":"ready"`) {
+		t.Fatalf("readyz %s", r.raw)
+	}
+	s.call("GET", "/readyz/realtime", "", nil).want(t, 200)
 	r := s.call("GET", "/api/v1/nope", "", nil, "X-Request-Id", "trace-123").want(t, 404)
 	if r.header.Get("X-Request-Id") != "trace-123" || r.str("requestId") != "trace-123" {
 		t.Fatalf("request id not echoed: %v %s", r.header, r.raw)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/mongo"
 	"github.com/workspaceops/workspaceops/adapters/mongo/embedded"
+	"github.com/workspaceops/workspaceops/adapters/natsbus"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
@@ -122,9 +124,27 @@ func provideAuditLog(repo auditlog.Repository, az authz.Authorizer, b auditlog.B
 	return auditlog.NewService(repo, az, b, log.With(slog.String("component", "auditlog")))
 }
 
-// provideBroadcaster: the audit log hands every stored entry to the realtime bus (in-process
-// here; a NATS bus implements the same port for several instances), which feeds the hub.
-func provideBroadcaster(bus *realtime.LocalBus) auditlog.Broadcaster { return bus }
+// provideBroadcaster: the audit log hands every stored entry to the realtime bus, which feeds
+// the hub of this instance and, over NATS, of every other.
+func provideBroadcaster(bus realtime.Bus) auditlog.Broadcaster { return bus }
+
+// provideBus is in-process for one instance, and NATS when WSO_NATS_URL names one, so that
+// several instances behind a load balancer deliver each other's changes.
+func provideBus(cfg config.Config, log *slog.Logger) (realtime.Bus, func(), error) {
+	if cfg.NATSURL == "" {
+		return realtime.NewLocalBus(), func() {}, nil
+	}
+	host, _ := os.Hostname()
+	b, err := natsbus.New(natsbus.Options{
+		URL: cfg.NATSURL, Subject: cfg.NATSSubject, Poll: cfg.NATSPoll,
+		Name: fmt.Sprintf("workspaceops %s pid %d", host, os.Getpid()),
+		Log:  log.With(slog.String("component", "natsbus")),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, b.Close, nil
+}
 
 func provideRealtime(cfg config.Config, ids *identity.Service, az authz.Authorizer, audit *auditlog.Service, bus realtime.Bus, log *slog.Logger) (*realtime.Hub, error) {
 	return realtime.New(realtime.Deps{
@@ -169,6 +189,7 @@ func provideRouter(cfg config.Config, s httpapi.Services, ready httpapi.Readines
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes,
 		Realtime: httpapi.Realtime{
 			WebSocket: http.HandlerFunc(rt.ServeWS), Events: http.HandlerFunc(rt.ServeSSE), IssueTicket: rt.IssueTicket,
+			Ready: rt.Ready,
 		},
 	}, s, ready, log)
 }

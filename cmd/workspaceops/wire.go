@@ -11,7 +11,6 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/mongo"
-	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
@@ -45,7 +44,7 @@ var auditSet = wire.NewSet(
 )
 
 var realtimeSet = wire.NewSet(
-	realtime.NewLocalBus, wire.Bind(new(realtime.Bus), new(*realtime.LocalBus)), provideRealtime,
+	provideBus, provideRealtime,
 )
 
 var identitySet = wire.NewSet(

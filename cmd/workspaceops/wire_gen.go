@@ -12,7 +12,6 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/mongo"
-	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
@@ -58,22 +57,29 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		cleanup()
 		return nil, nil, err
 	}
-	localBus := realtime.NewLocalBus()
-	broadcaster := provideBroadcaster(localBus)
-	service, err := provideAuditLog(auditLog, authorizer, broadcaster, log)
+	bus, cleanup2, err := provideBus(cfg, log)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	publisher, cleanup2 := provideEvents(cfg, clock, service)
+	broadcaster := provideBroadcaster(bus)
+	service, err := provideAuditLog(auditLog, authorizer, broadcaster, log)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	publisher, cleanup3 := provideEvents(cfg, clock, service)
 	workspaceService, err := provideWorkspaceService(workspaces, userDirectory, publisher, clock, cfg, log)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	identityService, err := provideIdentityService(users, hasher, jwt, throttles, workspaceService, publisher, clock, log)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
@@ -85,6 +91,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	}
 	workitemService, err := provideWorkItemService(workItems, authorizer, authorizer, documentLookup, publisher, clock, log)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
@@ -92,6 +99,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	blobs := mongo.NewBlobs(database)
 	documentService, err := provideDocumentService(documents, blobs, workitemService, authorizer, publisher, clock, cfg, log)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
@@ -107,6 +115,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	}
 	overviewService, err := provideOverviewService(authorizer, workItemFigures, documentFigures, workspaceService, activity)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
@@ -120,14 +129,16 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		AuditLog:   service,
 	}
 	readinessCheck := provideReadiness(db)
-	hub, err := provideRealtime(cfg, identityService, authorizer, service, localBus, log)
+	hub, err := provideRealtime(cfg, identityService, authorizer, service, bus, log)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	handler, err := provideRouter(cfg, services, readinessCheck, hub, log)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
@@ -139,6 +150,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		Realtime: hub,
 	}
 	return app, func() {
+		cleanup3()
 		cleanup2()
 		cleanup()
 	}, nil
@@ -154,7 +166,9 @@ var contentSet = wire.NewSet(mongo.NewWorkItems, wire.Bind(new(workitem.Reposito
 
 var auditSet = wire.NewSet(mongo.NewAuditLog, wire.Bind(new(auditlog.Repository), new(*mongo.AuditLog)), provideAuditLog, provideBroadcaster, wire.Struct(new(bridge.Activity), "*"))
 
-var realtimeSet = wire.NewSet(realtime.NewLocalBus, wire.Bind(new(realtime.Bus), new(*realtime.LocalBus)), provideRealtime)
+var realtimeSet = wire.NewSet(
+	provideBus, provideRealtime,
+)
 
 var identitySet = wire.NewSet(
 	provideHasher, wire.Bind(new(identity.PasswordHasher), new(*password.Hasher)), provideTokens, wire.Bind(new(identity.Tokens), new(*token.JWT)), provideThrottles, provideIdentityService, identity.NewDirectory,

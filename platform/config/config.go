@@ -40,6 +40,9 @@ type Config struct {
 	WSMaxConnsUser  int           // WSO_WS_MAX_CONNS_PER_USER
 	ReplayLimit     int           // WSO_REPLAY_LIMIT
 	DebugAddr       string        // WSO_DEBUG_ADDR: pprof, loopback only; empty = off
+	NATSURL         string        // WSO_NATS_URL: empty keeps the realtime bus in-process
+	NATSSubject     string        // WSO_NATS_SUBJECT: the prefix of the per-workspace subjects
+	NATSPoll        time.Duration // WSO_NATS_POLL: while NATS is unreachable, how often rooms re-read the log
 }
 
 // Var documents one environment variable.
@@ -73,6 +76,9 @@ var Vars = []Var{
 	{"WSO_WS_MAX_CONNS_PER_USER", "20", "WebSocket connections and SSE streams one user may hold at once"},
 	{"WSO_REPLAY_LIMIT", "1000", "most events a resuming join replays from the audit log; beyond it the client gets resync"},
 	{"WSO_DEBUG_ADDR", "", "loopback address for Go's pprof profiles (e.g. 127.0.0.1:6060); empty turns it off"},
+	{"WSO_NATS_URL", "", "NATS server(s) (nats://host:4222, comma-separated; tls:// for TLS; credentials in the URL) carrying realtime events between instances; empty keeps them in-process (one instance)"},
+	{"WSO_NATS_SUBJECT", "workspaceops.audit", "subject prefix: entries go to <prefix>.<workspaceId>; give each deployment sharing a NATS its own"},
+	{"WSO_NATS_POLL", "2s", "while NATS is unreachable, how often each instance re-reads the audit log of the workspaces its clients joined"},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -130,6 +136,9 @@ func Load(getenv func(string) string) (Config, error) {
 		WSMaxConnsUser:  int(integer("WSO_WS_MAX_CONNS_PER_USER")),
 		ReplayLimit:     int(integer("WSO_REPLAY_LIMIT")),
 		DebugAddr:       get("WSO_DEBUG_ADDR"),
+		NATSURL:         get("WSO_NATS_URL"),
+		NATSSubject:     get("WSO_NATS_SUBJECT"),
+		NATSPoll:        dur("WSO_NATS_POLL"),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("WSO_ADDR: %w", err))
@@ -140,6 +149,15 @@ func Load(getenv func(string) string) (Config, error) {
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 			errs = append(errs, errors.New("WSO_DEBUG_ADDR: must be a loopback address such as 127.0.0.1:6060"))
 		}
+	}
+	for _, s := range list(c.NATSURL) {
+		if u, err := url.Parse(s); err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
+			errs = append(errs, errors.New("WSO_NATS_URL: want nats://host:port or tls://host:port, comma-separated"))
+			break // the value may hold credentials: never echo it
+		}
+	}
+	if !validSubject(c.NATSSubject) {
+		errs = append(errs, fmt.Errorf("WSO_NATS_SUBJECT: %q is not a NATS subject prefix such as workspaceops.audit", c.NATSSubject))
 	}
 	for _, o := range c.AllowedOrigins {
 		if o == "*" {
@@ -168,4 +186,16 @@ func list(s string) []string {
 		}
 	}
 	return out
+}
+
+// validSubject accepts dot-separated tokens of letters, digits, '-' and '_' (no wildcards).
+func validSubject(s string) bool {
+	for tok := range strings.SplitSeq(s, ".") {
+		if tok == "" || strings.TrimFunc(tok, func(r rune) bool {
+			return r == '-' || r == '_' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')
+		}) != "" {
+			return false
+		}
+	}
+	return true
 }

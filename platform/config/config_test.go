@@ -40,6 +40,11 @@ func TestRejectsBadValues(t *testing.T) {
 		"bad addr":        {"WSO_ADDR": "4000"},
 		"public pprof":    {"WSO_DEBUG_ADDR": "0.0.0.0:6060"},
 		"named pprof":     {"WSO_DEBUG_ADDR": "localhost:6060"},
+		"http nats":       {"WSO_NATS_URL": "http://nats:4222"},
+		"hostless nats":   {"WSO_NATS_URL": "nats://"},
+		"wildcard subj":   {"WSO_NATS_SUBJECT": "wso.*"},
+		"empty token":     {"WSO_NATS_SUBJECT": "wso..audit"},
+		"zero nats poll":  {"WSO_NATS_POLL": "0s"},
 	} {
 		if _, err := Load(env(m)); err == nil {
 			t.Errorf("%s accepted", name)
@@ -54,5 +59,19 @@ func TestOriginsList(t *testing.T) {
 	}
 	if len(c.AllowedOrigins) != 2 || c.AllowedOrigins[0] != "http://localhost:3000" || c.AllowedOrigins[1] != "https://app.example.com" {
 		t.Fatalf("origins = %q", c.AllowedOrigins)
+	}
+}
+
+func TestNATSSettings(t *testing.T) {
+	c, err := Load(env(map[string]string{"WSO_NATS_URL": "nats://a:4222, tls://user:pw@b:4222", "WSO_NATS_SUBJECT": "acme-prod.audit"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.NATSURL != "nats://a:4222, tls://user:pw@b:4222" || c.NATSSubject != "acme-prod.audit" || c.NATSPoll != 2*time.Second {
+		t.Fatalf("config = %+v", c)
+	}
+	_, err = Load(env(map[string]string{"WSO_NATS_URL": "http://user:secret-pw@b:4222"}))
+	if err == nil || strings.Contains(err.Error(), "secret-pw") {
+		t.Fatalf("a bad NATS URL must be refused without echoing its credentials: %v", err)
 	}
 }

@@ -1,0 +1,254 @@
+// Package natsbus is the realtime bus over NATS, for several instances behind one load
+// balancer: each instance publishes every audit entry it appends on <prefix>.<workspaceId> and
+// feeds its own hub with what every other instance publishes, so a change made through any
+// instance reaches every socket and stream.
+//
+// NATS core (at-most-once) is enough because the audit log is the source of truth: hubs order
+// entries by seq and fill a missing one from the log, and whenever this bus may have lost
+// entries (a reconnect, a message dropped for a slow subscription, or while NATS is down, every
+// poll interval) it tells its subscribers, which re-read the log. An instance never waits on
+// NATS to serve REST.
+package natsbus
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/workspaceops/workspaceops/modules/auditlog"
+	"github.com/workspaceops/workspaceops/platform/events"
+)
+
+// Options configure the bus.
+type Options struct {
+	URL     string        // one or more nats:// or tls:// URLs, comma-separated
+	Subject string        // the subject prefix, e.g. workspaceops.audit
+	Name    string        // the connection's name, shown by the NATS server's monitoring
+	Poll    time.Duration // while disconnected, how often subscribers are told to re-read the log
+	Log     *slog.Logger
+}
+
+// Bus is a realtime.Bus over NATS.
+type Bus struct {
+	nc     *nats.Conn
+	sub    *nats.Subscription
+	prefix string
+	log    *slog.Logger
+	stop   chan struct{}
+	polled sync.WaitGroup
+
+	mu   sync.RWMutex
+	subs map[int]subscriber
+	next int
+
+	published, publishFailures, received, malformed atomic.Int64
+}
+
+type subscriber struct {
+	deliver func(auditlog.Entry)
+	lost    func()
+}
+
+// Stats are the bus's counters since start.
+type Stats struct {
+	Published       int64 // entries handed to NATS
+	PublishFailures int64 // entries NATS refused (closed connection, reconnect buffer full)
+	Received        int64 // entries from other instances
+	Malformed       int64 // messages on our subjects that did not decode
+}
+
+// New connects to NATS and subscribes to every workspace's subject. When NATS cannot be reached
+// it still returns a bus, which keeps trying in the background (Ready says so): an instance
+// must start and serve REST while NATS is down.
+func New(o Options) (*Bus, error) {
+	if o.URL == "" || o.Subject == "" || o.Poll <= 0 || o.Log == nil {
+		return nil, errors.New("natsbus: URL, Subject, Poll and Log are required")
+	}
+	b := &Bus{prefix: o.Subject, log: o.Log, stop: make(chan struct{}), subs: map[int]subscriber{}}
+	nc, err := nats.Connect(o.URL,
+		nats.Name(o.Name),
+		nats.NoEcho(), // this instance delivers its own entries in-process, before publishing
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.PingInterval(5*time.Second), nats.MaxPingsOutstanding(2), // a dead server is noticed in ~10s
+		nats.ConnectHandler(func(*nats.Conn) {
+			b.log.Info("nats: connected")
+			b.lostAll() // anything appended elsewhere before this moment was not heard
+		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.log.Warn("nats: disconnected; rooms re-read the log until it is back", slog.Any("error", err))
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) {
+			b.log.Info("nats: reconnected")
+			b.lostAll()
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			b.log.Warn("nats: asynchronous error", slog.Any("error", err))
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				b.lostAll() // messages were dropped for this subscription
+			}
+		}),
+	)
+	if err != nil {
+		// Only a malformed option or URL fails here (RetryOnFailedConnect covers an absent server).
+		return nil, fmt.Errorf("natsbus: connect: %w", err)
+	}
+	sub, err := nc.Subscribe(o.Subject+".*", b.receive)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("natsbus: subscribe: %w", err)
+	}
+	b.nc, b.sub = nc, sub
+	b.polled.Add(1)
+	go b.pollWhileDown(o.Poll)
+	return b, nil
+}
+
+// Close stops polling, flushes what is buffered and closes the connection.
+func (b *Bus) Close() {
+	close(b.stop)
+	b.polled.Wait()
+	if b.nc.IsConnected() {
+		if err := b.nc.FlushTimeout(2 * time.Second); err != nil {
+			b.log.Warn("nats: flush at close", slog.Any("error", err))
+		}
+	}
+	b.nc.Close()
+}
+
+// Broadcast delivers an appended entry to this instance's hub, then publishes it for the
+// others. A publish that fails is logged and counted; the other instances fill the gap from
+// the log when the next entry of that workspace reaches them, or at their next catch-up.
+func (b *Bus) Broadcast(_ context.Context, e auditlog.Entry) {
+	b.mu.RLock()
+	for _, s := range b.subs {
+		s.deliver(e)
+	}
+	b.mu.RUnlock()
+	data, err := json.Marshal(toMessage(e))
+	if err == nil {
+		err = b.nc.Publish(b.prefix+"."+e.WorkspaceID, data)
+	}
+	if err != nil {
+		b.publishFailures.Add(1)
+		b.log.Warn("nats: publish an audit entry", slog.String("workspace_id", e.WorkspaceID), slog.Int64("seq", e.Seq), slog.Any("error", err))
+		return
+	}
+	b.published.Add(1)
+}
+
+// Subscribe registers a subscriber (the hub).
+func (b *Bus) Subscribe(deliver func(auditlog.Entry), lost func()) func() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id := b.next
+	b.next++
+	b.subs[id] = subscriber{deliver: deliver, lost: lost}
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		delete(b.subs, id)
+	}
+}
+
+// Ready reports whether the connection to NATS is up.
+func (b *Bus) Ready(context.Context) error {
+	if st := b.nc.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("nats: %s", strings.ToLower(st.String()))
+	}
+	return nil
+}
+
+// Stats returns the counters.
+func (b *Bus) Stats() Stats {
+	return Stats{Published: b.published.Load(), PublishFailures: b.publishFailures.Load(), Received: b.received.Load(), Malformed: b.malformed.Load()}
+}
+
+// receive hands an entry from another instance to the subscribers.
+func (b *Bus) receive(m *nats.Msg) {
+	e, err := decode(m.Data)
+	if err != nil || b.prefix+"."+e.WorkspaceID != m.Subject {
+		b.malformed.Add(1)
+		b.log.Warn("nats: dropped a malformed message", slog.String("subject", m.Subject), slog.Any("error", err))
+		return
+	}
+	b.received.Add(1)
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, s := range b.subs {
+		s.deliver(e)
+	}
+}
+
+func (b *Bus) lostAll() {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, s := range b.subs {
+		s.lost()
+	}
+}
+
+// pollWhileDown tells subscribers to re-read the log every interval while NATS is
+// unreachable, so clients keep receiving changes made through other instances, a little late.
+func (b *Bus) pollWhileDown(every time.Duration) {
+	defer b.polled.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			if !b.nc.IsConnected() {
+				b.lostAll()
+			}
+		}
+	}
+}
+
+// message is an entry on the wire; v lets a later format coexist during a rolling deploy.
+type message struct {
+	V           int            `json:"v"`
+	ID          string         `json:"id"`
+	WorkspaceID string         `json:"workspaceId"`
+	Seq         int64          `json:"seq"`
+	Action      string         `json:"action"`
+	Event       events.Name    `json:"event"`
+	TargetType  string         `json:"targetType"`
+	TargetID    string         `json:"targetId"`
+	ActorID     string         `json:"actorId,omitempty"`
+	At          time.Time      `json:"at"`
+	Data        map[string]any `json:"data,omitempty"`
+}
+
+const messageVersion = 1
+
+func toMessage(e auditlog.Entry) message {
+	return message{V: messageVersion, ID: e.ID, WorkspaceID: e.WorkspaceID, Seq: e.Seq, Action: e.Action, Event: e.Event,
+		TargetType: e.TargetType, TargetID: e.TargetID, ActorID: e.ActorID, At: e.At, Data: e.Data}
+}
+
+// decode reads a message; numbers in data stay json.Number so that they re-encode exactly.
+func decode(b []byte) (auditlog.Entry, error) {
+	var m message
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&m); err != nil {
+		return auditlog.Entry{}, err
+	}
+	if _, known := events.ActionOf(m.Event); m.V != messageVersion || m.WorkspaceID == "" || m.Seq <= 0 || !known {
+		return auditlog.Entry{}, fmt.Errorf("unsupported message (v=%d, seq=%d)", m.V, m.Seq)
+	}
+	return auditlog.Entry{ID: m.ID, WorkspaceID: m.WorkspaceID, Seq: m.Seq, Action: m.Action, Event: m.Event,
+		TargetType: m.TargetType, TargetID: m.TargetID, ActorID: m.ActorID, At: m.At, Data: m.Data}, nil
+}
