@@ -489,7 +489,7 @@ func TestCORS(t *testing.T) {
 
 func TestReadyAndRequestID(t *testing.T) {
 	s := startServer(t, nil)
-	if r := s.call("GET", "/readyz", "", nil).want(t, 200); !strings.Contains(string(r.raw), `"realtime":"ready"`) {
+	if r := s.call("GET", "/readyz", "", nil).want(t, 200); !strings.Contains(r.raw, `"realtime":"ready"`) {
 		t.Fatalf("readyz %s", r.raw)
 	}
 	s.call("GET", "/readyz/realtime", "", nil).want(t, 200)
