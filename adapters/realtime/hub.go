@@ -80,7 +80,7 @@ func New(d Deps) (*Hub, error) {
 	h := &Hub{
 		opts: o, auth: d.Auth, az: d.Authz, replay: d.Replay, log: o.Log,
 		tickets: newTickets(o.TicketTTL, o.MaxTickets), bus: d.Bus,
-		rooms:   map[string]*room{}, clients: map[*client]struct{}{}, users: map[string]map[*client]struct{}{},
+		rooms: map[string]*room{}, clients: map[*client]struct{}{}, users: map[string]map[*client]struct{}{},
 	}
 	// coder/websocket matches a pattern with "://" against the Origin's scheme://host.
 	h.origins = slices.Clone(o.AllowedOrigins)
