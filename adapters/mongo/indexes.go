@@ -19,7 +19,8 @@ const (
 	blobsBucket     = "blobs" // GridFS bucket: collections blobs.files and blobs.chunks
 	workItemsColl   = "workItems"
 	auditLogColl    = "auditLog"
-	auditHeadsColl  = "auditHeads" // one seq counter per workspace, _id = workspace id
+	auditHeadsColl  = "auditHeads"     // one seq counter per workspace, _id = workspace id
+	ticketsColl     = "sseTicketsUsed" // one document per used SSE ticket, _id = the ticket's id
 )
 
 // Index is one index this package relies on.

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -39,6 +40,11 @@ type Deps struct {
 	Replay  Replay
 	Bus     Bus
 	Options Options
+	// TicketKey signs SSE tickets; instances behind one load balancer share it. Empty: a
+	// random key, good for one instance.
+	TicketKey []byte
+	// Redemptions records used SSE tickets; nil: in memory, for one instance.
+	Redemptions Redemptions
 }
 
 // dbTimeout bounds one read of the log or one authorization.
@@ -77,9 +83,17 @@ func New(d Deps) (*Hub, error) {
 		return nil, errors.New("realtime: Auth, Authz, Replay and Bus are required")
 	}
 	o := d.Options.withDefaults()
+	tk := &tickets{key: d.TicketKey, ttl: o.TicketTTL, used: d.Redemptions}
+	if len(tk.key) == 0 {
+		tk.key = make([]byte, 32)
+		_, _ = rand.Read(tk.key) // crypto/rand.Read never fails on supported platforms
+	}
+	if tk.used == nil {
+		tk.used = NewMemoryRedemptions(o.MaxTickets)
+	}
 	h := &Hub{
 		opts: o, auth: d.Auth, az: d.Authz, replay: d.Replay, log: o.Log,
-		tickets: newTickets(o.TicketTTL, o.MaxTickets), bus: d.Bus,
+		tickets: tk, bus: d.Bus,
 		rooms: map[string]*room{}, clients: map[*client]struct{}{}, users: map[string]map[*client]struct{}{},
 	}
 	// coder/websocket matches a pattern with "://" against the Origin's scheme://host.

@@ -38,7 +38,8 @@ type Options struct {
 	ReplayLimit int
 	// FillWait is how long the hub waits for a missing seq before reading it from the log.
 	FillWait time.Duration
-	// TicketTTL is how long an SSE ticket stays valid; MaxTickets bounds the outstanding ones.
+	// TicketTTL is how long an SSE ticket stays valid; MaxTickets bounds the used, unexpired
+	// tickets the in-memory Redemptions remembers.
 	TicketTTL  time.Duration
 	MaxTickets int
 	// Log receives the layer's warnings.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -42,13 +43,23 @@ func (h *Hub) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, "invalid_since", "Last-Event-ID (or since) must be a non-negative integer seq")
 		return
 	}
-	tk, ok := h.tickets.redeem(q.Get("ticket"), time.Now())
-	if !ok || !time.Now().Before(tk.tokenUntil) {
+	rctx, cancel := context.WithTimeout(r.Context(), dbTimeout)
+	tk, err := h.tickets.redeem(rctx, q.Get("ticket"), time.Now())
+	cancel()
+	switch {
+	case errors.Is(err, ErrTooManyTickets):
+		writeProblem(w, http.StatusTooManyRequests, "too_many_tickets", "too many SSE tickets are outstanding; retry shortly")
+		return
+	case errors.Is(err, errBadTicket) || (err == nil && !time.Now().Before(tk.tokenUntil())):
 		writeProblem(w, http.StatusUnauthorized, "invalid_ticket", "the ticket is unknown, used or expired; get a new one from POST /api/v1/realtime/tickets")
+		return
+	case err != nil:
+		h.log.WarnContext(r.Context(), "realtime: record a ticket's use", slog.Any("error", err))
+		writeProblem(w, http.StatusServiceUnavailable, "unavailable", "the ticket could not be checked; retry")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), dbTimeout)
-	err := h.az.Authorize(ctx, wid, tk.userID, authz.WorkspaceRead)
+	err = h.az.Authorize(ctx, wid, tk.UserID, authz.WorkspaceRead)
 	cancel()
 	switch apperr.KindOf(err) {
 	case apperr.Internal:
@@ -63,11 +74,11 @@ func (h *Hub) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "workspace_not_found", "no such workspace")
 		return
 	}
-	if !h.countSSE(tk.userID, +1) {
+	if !h.countSSE(tk.UserID, +1) {
 		writeProblem(w, http.StatusTooManyRequests, "too_many_connections", "this user has too many realtime connections")
 		return
 	}
-	defer h.countSSE(tk.userID, -1)
+	defer h.countSSE(tk.UserID, -1)
 	c := newClient(h, ids.New(), true)
 	if !h.register(c) {
 		writeProblem(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down; reconnect to another instance")
@@ -84,7 +95,7 @@ func (h *Hub) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	if err := writeSSEHead(netConn, brw.Writer, w.Header()); err != nil {
 		return
 	}
-	h.authenticated(c, nil, identity.Principal{UserID: tk.userID, ExpiresAt: tk.tokenUntil}, true)
+	h.authenticated(c, nil, identity.Principal{UserID: tk.UserID, ExpiresAt: tk.tokenUntil()}, true)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)

@@ -2,68 +2,94 @@ package realtime
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/workspaceops/workspaceops/platform/apperr"
 )
 
-// ErrTooManyTickets is answered when the bounded ticket store is full of live tickets.
+// ErrTooManyTickets is answered when the in-memory record of used tickets is full of live ones.
 var ErrTooManyTickets = apperr.New(apperr.RateLimited, "too_many_tickets", "too many SSE tickets are outstanding; retry shortly")
 
-// tickets are single-use SSE tickets, in memory and bounded. A ticket stands for the bearer
-// token it was issued against, expiry included, for TicketTTL.
+// errBadTicket: forged, malformed, expired or already used.
+var errBadTicket = errors.New("realtime: invalid ticket")
+
+// Redemptions records the SSE tickets used, so that each is used once on whichever instance
+// it is presented (behind a load balancer without sticky sessions, a ticket issued by one
+// instance is redeemed by another). The in-memory default serves one instance; instances
+// sharing a database share adapters/mongo's.
+type Redemptions interface {
+	// Redeem records id as used and reports whether it was the first use. The record may be
+	// forgotten after until, when the ticket has expired anyway.
+	Redeem(ctx context.Context, id string, until time.Time) (bool, error)
+}
+
+// tickets issues and redeems SSE tickets. A ticket stands for the bearer token it was issued
+// against, expiry included, for TicketTTL; it is `<payload>.<mac>` in base64url, the MAC an
+// HMAC-SHA256 under a key every instance shares, so any instance verifies it without a lookup
+// and only its use is recorded.
 type tickets struct {
-	ttl time.Duration
-	max int
-
-	mu sync.Mutex
-	m  map[string]ticket
+	key  []byte
+	ttl  time.Duration
+	used Redemptions
 }
 
+// ticket is a ticket's payload.
 type ticket struct {
-	userID     string
-	tokenUntil time.Time // the token's expiry: the stream closes then
-	until      time.Time // the ticket's own expiry
+	ID         string `json:"n"`
+	UserID     string `json:"u"`
+	TokenUntil int64  `json:"t"` // the token's expiry (Unix ms): the stream closes then
+	Until      int64  `json:"e"` // the ticket's own expiry (Unix ms)
 }
 
-func newTickets(ttl time.Duration, max int) *tickets {
-	return &tickets{ttl: ttl, max: max, m: map[string]ticket{}}
-}
+func (tk ticket) tokenUntil() time.Time { return time.UnixMilli(tk.TokenUntil) }
 
 func (t *tickets) issue(userID string, tokenUntil, now time.Time) (string, time.Time, error) {
-	var b [24]byte
-	_, _ = rand.Read(b[:])
-	value := base64.RawURLEncoding.EncodeToString(b[:])
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.m) >= t.max {
-		for k, v := range t.m {
-			if !now.Before(v.until) {
-				delete(t.m, k)
-			}
-		}
-		if len(t.m) >= t.max {
-			return "", time.Time{}, ErrTooManyTickets
-		}
-	}
+	var n [18]byte
+	_, _ = rand.Read(n[:]) // crypto/rand.Read never fails on supported platforms
 	until := now.Add(t.ttl)
-	t.m[value] = ticket{userID: userID, tokenUntil: tokenUntil, until: until}
-	return value, until, nil
+	payload, err := json.Marshal(ticket{ID: base64.RawURLEncoding.EncodeToString(n[:]), UserID: userID,
+		TokenUntil: tokenUntil.UnixMilli(), Until: until.UnixMilli()})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	p := base64.RawURLEncoding.EncodeToString(payload)
+	return p + "." + base64.RawURLEncoding.EncodeToString(t.mac(p)), until, nil
 }
 
-// redeem consumes a ticket: it is valid once, before it expires.
-func (t *tickets) redeem(value string, now time.Time) (ticket, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	tk, ok := t.m[value]
-	if !ok {
-		return ticket{}, false
+// redeem verifies a ticket and records its use: it is valid once, before it expires.
+func (t *tickets) redeem(ctx context.Context, value string, now time.Time) (ticket, error) {
+	p, sig, ok := strings.Cut(value, ".")
+	mac, err := base64.RawURLEncoding.DecodeString(sig)
+	if !ok || err != nil || !hmac.Equal(mac, t.mac(p)) {
+		return ticket{}, errBadTicket
 	}
-	delete(t.m, value)
-	return tk, now.Before(tk.until)
+	payload, err := base64.RawURLEncoding.DecodeString(p)
+	var tk ticket
+	if err != nil || json.Unmarshal(payload, &tk) != nil || tk.ID == "" || tk.UserID == "" || now.UnixMilli() >= tk.Until {
+		return ticket{}, errBadTicket
+	}
+	first, err := t.used.Redeem(ctx, tk.ID, time.UnixMilli(tk.Until))
+	if err != nil {
+		return ticket{}, err
+	}
+	if !first {
+		return ticket{}, errBadTicket
+	}
+	return tk, nil
+}
+
+func (t *tickets) mac(payload string) []byte {
+	m := hmac.New(sha256.New, t.key)
+	m.Write([]byte(payload))
+	return m.Sum(nil)
 }
 
 // IssueTicket verifies a bearer token and returns a single-use ticket for GET /events, valid
@@ -74,4 +100,38 @@ func (h *Hub) IssueTicket(ctx context.Context, token string) (string, time.Time,
 		return "", time.Time{}, err
 	}
 	return h.tickets.issue(p.UserID, p.ExpiresAt, time.Now())
+}
+
+// MemoryRedemptions records used tickets in this process, at most max live ones.
+type MemoryRedemptions struct {
+	max int
+	mu  sync.Mutex
+	m   map[string]time.Time
+}
+
+// NewMemoryRedemptions returns an in-process record of at most max live tickets.
+func NewMemoryRedemptions(max int) *MemoryRedemptions {
+	return &MemoryRedemptions{max: max, m: map[string]time.Time{}}
+}
+
+// Redeem records id.
+func (r *MemoryRedemptions) Redeem(_ context.Context, id string, until time.Time) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, used := r.m[id]; used {
+		return false, nil
+	}
+	if len(r.m) >= r.max {
+		now := time.Now()
+		for k, u := range r.m {
+			if !now.Before(u) {
+				delete(r.m, k)
+			}
+		}
+		if len(r.m) >= r.max {
+			return false, ErrTooManyTickets
+		}
+	}
+	r.m[id] = until
+	return true, nil
 }

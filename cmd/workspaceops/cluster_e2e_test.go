@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,9 +52,37 @@ func TestClusterOverNATS(t *testing.T) {
 		}
 	}
 
+	// An SSE ticket issued by one instance opens a stream on another (no sticky sessions), once.
+	tk := c.nodes[0].srv.ticket(t, viewer)
+	code, sse := c.nodes[1].srv.openSSE(t, tk, wid, "0")
+	if code != http.StatusOK {
+		t.Fatalf("a ticket from instance 0 on instance 1: %d", code)
+	}
+	if code, _ := c.nodes[2].srv.openSSE(t, tk, wid, ""); code != http.StatusUnauthorized {
+		t.Fatalf("the same ticket again, on instance 2: %d, want 401", code)
+	}
+
 	// 1. Changes made concurrently through every instance reach every client.
 	c.changes(t, member, wid, []int{0, 1, 2}, 8, 0)
 	c.settle(t, viewer, wid, followers)
+	head := c.head(t, viewer, wid)
+	for want := int64(1); want <= head; {
+		select {
+		case m, ok := <-sse.msgs:
+			if !ok {
+				t.Fatalf("the SSE stream ended at seq %d", want)
+			}
+			if m.frame["type"] != "event" {
+				continue
+			}
+			if got := int64(m.frame["seq"].(float64)); got != want || m.id != strconv.FormatInt(got, 10) {
+				t.Fatalf("SSE event seq %d (id %s), want %d", got, m.id, want)
+			}
+			want++
+		case <-time.After(rtWait):
+			t.Fatalf("the SSE stream is stuck before seq %d of %d", want, head)
+		}
+	}
 
 	// 2. An instance dies mid-stream: its clients resume on the others, nothing missed.
 	done := make(chan struct{})

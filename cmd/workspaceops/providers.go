@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -146,9 +148,19 @@ func provideBus(cfg config.Config, log *slog.Logger) (realtime.Bus, func(), erro
 	return b, b.Close, nil
 }
 
-func provideRealtime(cfg config.Config, ids *identity.Service, az authz.Authorizer, audit *auditlog.Service, bus realtime.Bus, log *slog.Logger) (*realtime.Hub, error) {
+// provideRealtime builds the hub. SSE tickets are signed with a key derived from JWT_SECRET
+// (so every instance accepts every instance's tickets; a random key when it is generated) and
+// their use is recorded in the database, so each is used once across instances.
+func provideRealtime(cfg config.Config, ids *identity.Service, az authz.Authorizer, audit *auditlog.Service, bus realtime.Bus,
+	used *mongo.TicketRedemptions, log *slog.Logger) (*realtime.Hub, error) {
+	var ticketKey []byte
+	if len(cfg.JWTSecret) > 0 {
+		m := hmac.New(sha256.New, cfg.JWTSecret)
+		m.Write([]byte("workspaceops/sse-ticket/v1")) // its own key: a ticket is never a valid JWT signature
+		ticketKey = m.Sum(nil)
+	}
 	return realtime.New(realtime.Deps{
-		Auth: ids, Authz: az, Replay: audit, Bus: bus,
+		Auth: ids, Authz: az, Replay: audit, Bus: bus, TicketKey: ticketKey, Redemptions: used,
 		Options: realtime.Options{
 			AllowedOrigins: cfg.AllowedOrigins, PingInterval: cfg.WSPingInterval, QueueSize: cfg.WSQueueSize,
 			SendBuffer: cfg.WSSendBuffer, MaxConnsPerUser: cfg.WSMaxConnsUser, ReplayLimit: cfg.ReplayLimit,

@@ -44,7 +44,7 @@ var auditSet = wire.NewSet(
 )
 
 var realtimeSet = wire.NewSet(
-	provideBus, provideRealtime,
+	provideBus, provideRealtime, mongo.NewTicketRedemptions,
 )
 
 var identitySet = wire.NewSet(

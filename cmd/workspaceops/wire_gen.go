@@ -129,7 +129,8 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		AuditLog:   service,
 	}
 	readinessCheck := provideReadiness(db)
-	hub, err := provideRealtime(cfg, identityService, authorizer, service, bus, log)
+	ticketRedemptions := mongo.NewTicketRedemptions(database)
+	hub, err := provideRealtime(cfg, identityService, authorizer, service, bus, ticketRedemptions, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -167,7 +168,7 @@ var contentSet = wire.NewSet(mongo.NewWorkItems, wire.Bind(new(workitem.Reposito
 var auditSet = wire.NewSet(mongo.NewAuditLog, wire.Bind(new(auditlog.Repository), new(*mongo.AuditLog)), provideAuditLog, provideBroadcaster, wire.Struct(new(bridge.Activity), "*"))
 
 var realtimeSet = wire.NewSet(
-	provideBus, provideRealtime,
+	provideBus, provideRealtime, mongo.NewTicketRedemptions,
 )
 
 var identitySet = wire.NewSet(
