@@ -6,7 +6,7 @@ PKGS := ./...
 # Integration suites that talk to MongoDB; re-run through testcontainers by test-containers.
 MONGO_PKGS := ./adapters/mongo/... ./cmd/workspaceops/
 
-.PHONY: help run build test test-unit test-client test-containers lint fmt vet generate check-generated migrate clean
+.PHONY: help run build image test test-unit test-client test-containers lint fmt vet generate check-generated migrate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -48,7 +48,13 @@ check-generated: generate ## fail when generated code is stale
 	git diff --exit-code -- '*wire_gen.go'
 
 clean:
-	rm -rf bin
+	rm -rf bin .build
+
+image: ## build the workspaceops:local image (FROM scratch around the static binary; needs Docker) for deploy/cluster
+	rm -rf .build/image && mkdir -p .build/image/empty
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -o .build/image/workspaceops ./cmd/workspaceops
+	cp /etc/ssl/certs/ca-certificates.crt .build/image/
+	docker build -f deploy/workspaceops.Dockerfile -t workspaceops:local .build/image
 
 .PHONY: bench bench-micro
 

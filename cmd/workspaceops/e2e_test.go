@@ -493,6 +493,16 @@ func TestReadyAndRequestID(t *testing.T) {
 		t.Fatalf("readyz %s", r.raw)
 	}
 	s.call("GET", "/readyz/realtime", "", nil).want(t, 200)
+	// The container health check: the healthcheck command asks /readyz of WSO_ADDR.
+	env := map[string]string{"WSO_ADDR": "0.0.0.0:" + s.base[strings.LastIndex(s.base, ":")+1:]}
+	var out syncBuffer
+	if code := run(context.Background(), []string{"healthcheck"}, func(k string) string { return env[k] }, &out); code != 0 {
+		t.Fatalf("healthcheck of a ready server: exit %d\n%s", code, out.String())
+	}
+	env["WSO_ADDR"] = freeAddr(t) // nothing listens there
+	if code := run(context.Background(), []string{"healthcheck"}, func(k string) string { return env[k] }, &out); code != 1 {
+		t.Fatalf("healthcheck of no server: exit %d, want 1", code)
+	}
 	r := s.call("GET", "/api/v1/nope", "", nil, "X-Request-Id", "trace-123").want(t, 404)
 	if r.header.Get("X-Request-Id") != "trace-123" || r.str("requestId") != "trace-123" {
 		t.Fatalf("request id not echoed: %v %s", r.header, r.raw)

@@ -1,7 +1,9 @@
 // Command workspaceops runs the WorkspaceOps backend.
 //
-//	workspaceops [serve]   serve the REST API (the default)
-//	workspaceops migrate   create every database index, then exit
+//	workspaceops [serve]       serve the REST API (the default)
+//	workspaceops migrate       create every database index, then exit
+//	workspaceops healthcheck   exit 0 when the server at WSO_ADDR is ready (for container
+//	                           health checks: the image has no curl)
 //
 // Configuration comes from environment variables; see the README or platform/config.
 package main
@@ -43,8 +45,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if len(args) > 0 {
 		cmd = args[0]
 	}
-	if len(args) > 1 || (cmd != "serve" && cmd != "migrate") {
-		fmt.Fprintln(stderr, "usage: workspaceops [serve|migrate]")
+	if len(args) > 1 || (cmd != "serve" && cmd != "migrate" && cmd != "healthcheck") {
+		fmt.Fprintln(stderr, "usage: workspaceops [serve|migrate|healthcheck]")
 		return exitUsage
 	}
 	cfg, err := config.Load(getenv)
@@ -57,9 +59,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		fmt.Fprintf(stderr, "workspaceops: %v\n", err)
 		return exitUsage
 	}
-	if cmd == "migrate" {
+	switch cmd {
+	case "migrate":
 		err = migrate(ctx, cfg, log)
-	} else {
+	case "healthcheck":
+		err = healthcheck(ctx, cfg)
+	default:
 		err = serve(ctx, cfg, log)
 	}
 	if err != nil {
@@ -67,6 +72,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return exitFailed
 	}
 	return exitOK
+}
+
+// healthcheck asks the server listening on WSO_ADDR (on this host) for /readyz.
+func healthcheck(ctx context.Context, cfg config.Config) error {
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1" // listening on every address: ask over loopback
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("readyz: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("readyz answered %d", resp.StatusCode)
+	}
+	return nil
 }
 
 func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/workspaceops/workspaceops/platform/config"
+)
+
+// TestClusterDeploymentMatchesTheService keeps deploy/cluster honest (it cannot be brought up
+// here: no image registry): every instance's environment is a configuration the service
+// accepts, nginx balances over exactly the instances, and the one proxy the instances trust is
+// nginx's address.
+func TestClusterDeploymentMatchesTheService(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/cluster/docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Image       string            `yaml:"image"`
+			Command     []string          `yaml:"command"`
+			Environment map[string]string `yaml:"environment"`
+			Networks    yaml.Node         `yaml:"networks"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(raw, &compose); err != nil {
+		t.Fatal(err)
+	}
+
+	var instances []string
+	for name, svc := range compose.Services {
+		if svc.Image != "workspaceops:local" || !slices.Equal(svc.Command, []string{"serve"}) {
+			continue
+		}
+		instances = append(instances, name)
+		env := map[string]string{}
+		for k, v := range svc.Environment {
+			known := slices.ContainsFunc(config.Vars, func(cv config.Var) bool { return cv.Name == k })
+			if !known {
+				t.Errorf("%s sets %s, which the service does not read", name, k)
+			}
+			env[k] = strings.NewReplacer("${JWT_SECRET:?set JWT_SECRET to the same 32+ byte secret for every instance}", strings.Repeat("s", 32),
+				"${WSO_ALLOWED_ORIGINS:-http://localhost:3000}", "http://localhost:3000").Replace(v)
+		}
+		cfg, err := config.Load(func(k string) string { return env[k] })
+		if err != nil {
+			t.Errorf("%s's environment is refused: %v", name, err)
+			continue
+		}
+		if cfg.NATSURL == "" || !strings.Contains(cfg.MongoURI, "replicaSet=") {
+			t.Errorf("%s: want NATS and a replica set, got %q and %q", name, cfg.NATSURL, cfg.MongoURI)
+		}
+	}
+	if len(instances) < 2 {
+		t.Fatalf("instances %v: the cluster needs several", instances)
+	}
+
+	conf, err := os.ReadFile("../../deploy/cluster/nginx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var upstream []string
+	for _, m := range regexp.MustCompile(`(?m)^\s*server (\w+):4000\b`).FindAllStringSubmatch(string(conf), -1) {
+		upstream = append(upstream, m[1])
+	}
+	slices.Sort(instances)
+	slices.Sort(upstream)
+	if !slices.Equal(instances, upstream) {
+		t.Errorf("nginx balances over %v, the compose file runs %v", upstream, instances)
+	}
+
+	var nginxAddr string
+	if n := compose.Services["nginx"].Networks; n.Kind == yaml.MappingNode {
+		var nets map[string]struct {
+			IPv4 string `yaml:"ipv4_address"`
+		}
+		if err := n.Decode(&nets); err == nil {
+			nginxAddr = nets["backend"].IPv4
+		}
+	}
+	for _, name := range instances {
+		if got := compose.Services[name].Environment["WSO_TRUSTED_PROXIES"]; got == "" || got != nginxAddr {
+			t.Errorf("%s trusts %q as proxy; nginx is at %q", name, got, nginxAddr)
+		}
+	}
+}
