@@ -9,17 +9,20 @@
 //     several instances share the work;
 //   - sequencer.go: per workspace, delivers entries in seq order whatever order they arrive in,
 //     drops duplicates, and (through its room) fills a missing seq from the log after FillWait;
+//   - catchup.go: when the bus says it may have lost entries (adapters/natsbus reconnected, or
+//     is down and polls), every room reads the log past what it delivered, or sends resync;
 //   - hub.go: rooms workspace:{id} and user:{id}, join (authorized against current membership,
 //     every time) with replay from the log and a gap-free seam to the live stream, eviction of
 //     removed members before the next event, shutdown in batches;
 //   - client.go: one connection's bounded outgoing queue — the hub never blocks on a peer, a
 //     full queue closes the connection with 4008;
-//   - conn_ws.go, sse.go: the two transports; tickets.go: single-use SSE tickets;
+//   - conn_ws.go, sse.go: the two transports; tickets.go: single-use SSE tickets, signed so that
+//     any instance accepts them, their use recorded through the Redemptions port;
 //   - limits.go: the options, their defaults and the per-connection frame rate limiter.
 //
 // Every event frame is encoded once and its bytes are shared by every socket and stream.
 // Realtime frames are notifications: clients refetch over REST.
 //
-// Ports it declares: Authenticator (token verification), Replay (the log: Since, Head) and the
-// shared authz.Authorizer. It imports no other adapter.
+// Ports it declares: Authenticator (token verification), Replay (the log: Since, Head), Bus,
+// Redemptions and the shared authz.Authorizer. It imports no other adapter.
 package realtime
