@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,9 +12,10 @@ import (
 	"time"
 )
 
-// startDebug serves Go's pprof profiles on addr (config only accepts loopback) until ctx ends,
-// for profiling under load (make bench). It returns once the listener is up.
-func startDebug(ctx context.Context, addr string, log *slog.Logger) (stop func(), err error) {
+// startDebug serves Go's pprof profiles and the process's counters (GET /debug/counters, JSON)
+// on addr (config only accepts loopback) until ctx ends, for profiling under load (make bench)
+// and for operators. It returns once the listener is up.
+func startDebug(ctx context.Context, addr string, counters Counters, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("debug listener on %s: %w", addr, err)
@@ -24,6 +26,10 @@ func startDebug(ctx context.Context, addr string, log *slog.Logger) (stop func()
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /debug/counters", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(counters())
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

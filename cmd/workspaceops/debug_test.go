@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -22,4 +23,20 @@ func TestPprofOnlyWhenAskedAndOnLoopback(t *testing.T) {
 		t.Fatalf("pprof answered %d %.80q", resp.StatusCode, body)
 	}
 	s.call("GET", "/debug/pprof/", "", nil).want(t, 404, "route_not_found")
+
+	// The counters: one live connection shows.
+	s.live(t, s.register(t, "counted@example.com"))
+	resp, err = http.Get("http://" + debug + "/debug/counters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counters struct {
+		Realtime            struct{ Connections int }
+		AuditAppendFailures *int64
+	}
+	err = json.NewDecoder(resp.Body).Decode(&counters)
+	resp.Body.Close()
+	if err != nil || counters.Realtime.Connections != 1 || counters.AuditAppendFailures == nil || *counters.AuditAppendFailures != 0 {
+		t.Fatalf("counters %+v (%v)", counters, err)
+	}
 }

@@ -119,7 +119,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer cleanup()
 
 	if cfg.DebugAddr != "" {
-		stopDebug, err := startDebug(ctx, cfg.DebugAddr, log)
+		stopDebug, err := startDebug(ctx, cfg.DebugAddr, app.Counters, log)
 		if err != nil {
 			return err
 		}

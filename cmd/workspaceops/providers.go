@@ -42,6 +42,23 @@ type App struct {
 	Sweep func(ctx context.Context)
 	// Realtime is the WebSocket/SSE hub; serve shuts it down after REST has drained.
 	Realtime *realtime.Hub
+	// Counters are served on the debug listener.
+	Counters Counters
+}
+
+// Counters returns the process's gauges and counts since start, for operators: realtime
+// connections and rooms, audit appends given up, and the NATS bus's publishes, failures and
+// receipts when there is one.
+type Counters func() map[string]any
+
+func provideCounters(rt *realtime.Hub, audit *auditlog.Service, bus realtime.Bus) Counters {
+	return func() map[string]any {
+		m := map[string]any{"realtime": rt.Stats(), "auditAppendFailures": audit.Failures()}
+		if nb, ok := bus.(*natsbus.Bus); ok {
+			m["nats"] = nb.Stats()
+		}
+		return m
+	}
 }
 
 func provideSweep(docs *document.Service, cfg config.Config) func(ctx context.Context) {

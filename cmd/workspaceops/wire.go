@@ -44,7 +44,7 @@ var auditSet = wire.NewSet(
 )
 
 var realtimeSet = wire.NewSet(
-	provideBus, provideRealtime, mongo.NewTicketRedemptions,
+	provideBus, provideRealtime, mongo.NewTicketRedemptions, provideCounters,
 )
 
 var identitySet = wire.NewSet(

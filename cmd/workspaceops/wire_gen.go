@@ -145,10 +145,12 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		return nil, nil, err
 	}
 	v := provideSweep(documentService, cfg)
+	counters := provideCounters(hub, service, bus)
 	app := &App{
 		Handler:  handler,
 		Sweep:    v,
 		Realtime: hub,
+		Counters: counters,
 	}
 	return app, func() {
 		cleanup3()
@@ -168,7 +170,7 @@ var contentSet = wire.NewSet(mongo.NewWorkItems, wire.Bind(new(workitem.Reposito
 var auditSet = wire.NewSet(mongo.NewAuditLog, wire.Bind(new(auditlog.Repository), new(*mongo.AuditLog)), provideAuditLog, provideBroadcaster, wire.Struct(new(bridge.Activity), "*"))
 
 var realtimeSet = wire.NewSet(
-	provideBus, provideRealtime, mongo.NewTicketRedemptions,
+	provideBus, provideRealtime, mongo.NewTicketRedemptions, provideCounters,
 )
 
 var identitySet = wire.NewSet(

@@ -75,7 +75,7 @@ var Vars = []Var{
 	{"WSO_WS_SEND_BUFFER", "65536", "kernel send buffer per WebSocket or SSE stream, in bytes: bounds memory per connection and how much a stalled client absorbs"},
 	{"WSO_WS_MAX_CONNS_PER_USER", "20", "WebSocket connections and SSE streams one user may hold at once"},
 	{"WSO_REPLAY_LIMIT", "1000", "most events a resuming join replays from the audit log; beyond it the client gets resync"},
-	{"WSO_DEBUG_ADDR", "", "loopback address for Go's pprof profiles (e.g. 127.0.0.1:6060); empty turns it off"},
+	{"WSO_DEBUG_ADDR", "", "loopback address for Go's pprof profiles and the counters at /debug/counters (e.g. 127.0.0.1:6060); empty turns it off"},
 	{"WSO_NATS_URL", "", "NATS server(s) (nats://host:4222, comma-separated; tls:// for TLS; credentials in the URL) carrying realtime events between instances; empty keeps them in-process (one instance)"},
 	{"WSO_NATS_SUBJECT", "workspaceops.audit", "subject prefix: entries go to <prefix>.<workspaceId>; give each deployment sharing a NATS its own"},
 	{"WSO_NATS_POLL", "2s", "while NATS is unreachable, how often each instance re-reads the audit log of the workspaces its clients joined"},
