@@ -60,10 +60,10 @@ type subscriber struct {
 
 // Stats are the bus's counters since start.
 type Stats struct {
-	Published       int64 // entries handed to NATS
-	PublishFailures int64 // entries NATS refused (closed connection, reconnect buffer full)
-	Received        int64 // entries from other instances
-	Malformed       int64 // messages on our subjects that did not decode
+	Published       int64 `json:"published"`       // entries handed to NATS
+	PublishFailures int64 `json:"publishFailures"` // entries NATS refused (closed connection, reconnect buffer full)
+	Received        int64 `json:"received"`        // entries from other instances
+	Malformed       int64 `json:"malformed"`       // messages on our subjects that did not decode
 }
 
 // New connects to NATS and subscribes to every workspace's subject. When NATS cannot be reached

@@ -667,9 +667,9 @@ func subjectUser(e auditlog.Entry) string {
 
 // Stats are the hub's gauges.
 type Stats struct {
-	Connections int
-	Rooms       int
-	Users       int
+	Connections int `json:"connections"`
+	Rooms       int `json:"rooms"`
+	Users       int `json:"users"`
 }
 
 // Stats returns the current counts.

@@ -31,8 +31,10 @@ func TestPprofOnlyWhenAskedAndOnLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	var counters struct {
-		Realtime            struct{ Connections int }
-		AuditAppendFailures *int64
+		Realtime struct {
+			Connections int `json:"connections"`
+		}
+		AuditAppendFailures *int64 `json:"auditAppendFailures"`
 	}
 	err = json.NewDecoder(resp.Body).Decode(&counters)
 	resp.Body.Close()
