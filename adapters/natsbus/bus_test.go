@@ -174,6 +174,16 @@ func TestStartsWithoutNATS(t *testing.T) {
 	srv.Restart()
 	waitFor(t, "connected", func() bool { return a.Ready(context.Background()) == nil })
 	waitFor(t, "told to catch up", func() bool { return ra.lostCount() > 0 })
+	// The subscription made before the connection exists works once it does.
+	if err := a.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b := newBus(t, url)
+	waitFor(t, "b connected", func() bool { return b.Ready(context.Background()) == nil })
+	b.Broadcast(context.Background(), sample(4))
+	if got := ra.wait(t, 1); got[0].Seq != 4 {
+		t.Fatalf("a got %+v", got)
+	}
 }
 
 // Messages that are not entries (another writer on our subjects, a newer format) are dropped
