@@ -74,5 +74,6 @@ fi
 stop_reference
 
 "$tmp/wsbench" compare -ours "$tmp/ours/report.json" -ref "$tmp/socketio/report.json" \
-	-json "$OUT/compare.json" -md "$OUT/compare.md" -note "$pinning; $load; $NOTE"
+	-json "$OUT/compare.json" -md "$OUT/compare.md" \
+	-note "$pinning; $load, at the end $(cut -d' ' -f1-3 /proc/loadavg); $NOTE"
 echo "bench-compare: comparison in $OUT/compare.md and $OUT/compare.json"
