@@ -151,3 +151,24 @@ func TestOpenSIO(t *testing.T) {
 		t.Errorf("a server without socket.io: %v, want a 404", err)
 	}
 }
+
+func TestSocketIOTargetFlags(t *testing.T) {
+	var sb strings.Builder
+	t.Setenv("JWT_SECRET", "")
+	if _, err := parseFlags([]string{"-target", "socketio", "-workloads", "idle"}, &sb); err == nil {
+		t.Error("-target socketio accepted without $JWT_SECRET")
+	}
+	t.Setenv("JWT_SECRET", strings.Repeat("s", 32))
+	for _, w := range []string{"churn", "rest", "fanout-sse"} {
+		if _, err := parseFlags([]string{"-target", "socketio", "-workloads", w}, &sb); err == nil {
+			t.Errorf("-target socketio accepted workload %s", w)
+		}
+	}
+	if _, err := parseFlags([]string{"-target", "nats"}, &sb); err == nil {
+		t.Error("unknown target accepted")
+	}
+	c, err := parseFlags([]string{"-target", "socketio", "-workloads", "idle,fanout,saturate"}, &sb)
+	if err != nil || string(c.sioSecret) != strings.Repeat("s", 32) {
+		t.Errorf("config = %+v, %v", c, err)
+	}
+}
