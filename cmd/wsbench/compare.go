@@ -24,7 +24,7 @@ var comparedFigures = []compared{
 	{"idle", "kb_per_conn_held", "same, after another settle (KB)", true},
 	{"idle", "connects_per_s", "connects/s", false},
 	{"idle", "server_cpu_per_connect_us", "server CPU per connect (µs)", true},
-	{"fanout", "changes_per_s_achieved", "changes/s made (the rate asked, unless the server fell behind)", false},
+	{"fanout", "changes_per_s_achieved", "changes/s made (short of the rate when behind)", false},
 	{"fanout", "latency_p50_ms", "latency p50 (ms)", true},
 	{"fanout", "latency_p99_ms", "latency p99 (ms)", true},
 	{"fanout", "spread_p99_ms", "fan-out spread p99 (ms)", true},
