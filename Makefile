@@ -63,3 +63,8 @@ bench: ## load-test a fresh server (pinned to CPU 0) with cmd/wsbench on CPU 1; 
 
 bench-micro: ## Go micro-benchmarks: hub broadcast, protocol encode/decode, sequencer
 	$(GO) test -run='^$$' -bench=. -benchmem ./adapters/realtime/
+
+.PHONY: bench-compare
+
+bench-compare: ## the same idle/fanout/saturate load on our server and a Socket.io 4.8 reference (Node 20, npm ci); ratios in deploy/bench/compare.md
+	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; GO=$(GO) NODE=$(NODE) bash cmd/wsbench/compare.sh

@@ -21,8 +21,9 @@ func since() int64 { return int64(time.Since(epoch)) }
 type bench struct {
 	cfg    *config
 	log    io.Writer
-	apis   []*api // one per server URL
-	rest   *api   // the first: setup and changes
+	apis   []*api  // one per server URL
+	rest   *api    // the first: REST workloads
+	setup  backend // users, workspaces and changes: rest, or the Socket.io reference's
 	dial   *dialer
 	noFile uint64
 
@@ -37,6 +38,10 @@ func newBench(cfg *config, log io.Writer) *bench {
 		b.apis = append(b.apis, newAPI(u, 64))
 	}
 	b.rest = b.apis[0]
+	b.setup = b.rest
+	if cfg.target == targetSocketIO {
+		b.setup = newSIOBackend(b.rest, cfg.sioSecret, cfg.timeout+10*time.Minute, cfg.runID)
+	}
 	return b
 }
 
@@ -130,6 +135,10 @@ func (b *bench) runWorkload(ctx context.Context, w string) (*result, error) {
 	}
 	if res != nil {
 		res.Workload = w
+		if b.cfg.target == targetSocketIO {
+			res.Params.add("target", targetSocketIO)
+			res.Target = "none: this is the Socket.io reference (make bench-compare has the ratios)"
+		}
 	}
 	return res, err
 }
@@ -146,7 +155,7 @@ func (b *bench) ensureUsers(ctx context.Context, n int) ([]*user, error) {
 	fresh := make([]*user, n-have)
 	err := parallel(ctx, len(fresh), b.cfg.regConcurrency, func(ctx context.Context, i int) error {
 		email := fmt.Sprintf("wsbench-%s-%d@example.com", b.cfg.runID, have+i)
-		u, err := b.rest.register(ctx, email)
+		u, err := b.setup.register(ctx, email)
 		if err != nil {
 			return fmt.Errorf("register %s: %w", email, err)
 		}
@@ -185,12 +194,12 @@ func (b *bench) workspace(ctx context.Context, users []*user) (string, error) {
 	b.wsSeq++
 	name := fmt.Sprintf("wsbench %s %d", b.cfg.runID, b.wsSeq)
 	b.mu.Unlock()
-	wid, err := b.rest.createWorkspace(ctx, users[0].token, name)
+	wid, err := b.setup.createWorkspace(ctx, users[0].token, name)
 	if err != nil {
 		return "", fmt.Errorf("create workspace: %w", err)
 	}
 	err = parallel(ctx, len(users)-1, 8, func(ctx context.Context, i int) error {
-		return b.rest.addMember(ctx, users[0].token, wid, users[i+1].email, "MEMBER")
+		return b.setup.addMember(ctx, users[0].token, wid, users[i+1].email, "MEMBER")
 	})
 	if err != nil {
 		return "", fmt.Errorf("add members: %w", err)
@@ -208,7 +217,10 @@ func (b *bench) open(ctx context.Context, sse bool, i int, u *user, wid string, 
 	a := b.apis[i%len(b.apis)]
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if sse {
+	switch {
+	case b.cfg.target == targetSocketIO:
+		return b.dial.openSIO(octx, a, u, wid)
+	case sse:
 		return b.dial.openSSE(octx, a, u, wid, since)
 	}
 	return b.dial.openWS(octx, a, u, wid, since)

@@ -6,6 +6,8 @@
 # BENCH_PORT (4790), BENCH_TMPDIR (where the data goes; /dev/shm when writable), BENCH_NOTE (a
 # line for the report, e.g. that the machine was busy).
 set -euo pipefail
+# shellcheck source=cmd/wsbench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 GO=${GO:-go}
 OUT=${BENCH_OUT:-deploy/bench}
@@ -29,25 +31,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-	echo "bench: 127.0.0.1:$PORT is in use; set BENCH_PORT" >&2
-	exit 1
-fi
+port_free "$PORT"
 
 echo "bench: building into $tmp"
 CGO_ENABLED=0 "$GO" build -trimpath -o "$tmp/" ./cmd/workspaceops ./cmd/wsbench
 
-# Both processes need a descriptor per connection (Go raises its soft limit to the hard one at
-# start; this raises the shell's too, for older toolchains and for the message below).
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if (( $(ulimit -n) < 12000 )); then
-	echo "bench: WARNING: open-files limit is $(ulimit -n); the idle workload may fail (raise the hard limit)" >&2
-fi
-
-server_pin=() gen_pin=() pinning="not pinned (taskset missing or fewer than 2 CPUs)"
-if command -v taskset >/dev/null && (( $(nproc) >= 2 )) && taskset -c 0 true 2>/dev/null && taskset -c 1 true 2>/dev/null; then
-	server_pin=(taskset -c 0) gen_pin=(taskset -c 1) pinning="server on CPU 0, wsbench on CPU 1 (taskset)"
-fi
+raise_nofile
+pin_cpus
 echo "bench: $pinning"
 
 # Raised limits: many connections per user (the bench reuses users: registration is argon2),

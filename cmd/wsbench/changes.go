@@ -12,7 +12,7 @@ import (
 // item one change at a time, so the k-th work-item:status-changed event of an item is its k-th
 // flip and a subscriber can find when that change was sent.
 type flipper struct {
-	a          *api
+	a          backend
 	token, wid string
 	items      []string
 	idx        map[string]int // item id -> index
@@ -29,7 +29,7 @@ type flipper struct {
 
 // newFlipper creates n work items in wid (as owner) and keeps room for perItem send times of
 // each (0: no send times, for workloads that do not measure latency).
-func newFlipper(ctx context.Context, a *api, owner *user, wid string, n, perItem int) (*flipper, error) {
+func newFlipper(ctx context.Context, a backend, owner *user, wid string, n, perItem int) (*flipper, error) {
 	f := &flipper{a: a, token: owner.token, wid: wid, items: make([]string, n), idx: map[string]int{},
 		status: make([]string, n), sent: make([][]atomic.Int64, n), done: make([]atomic.Int32, n)}
 	err := parallel(ctx, n, 8, func(ctx context.Context, j int) error {

@@ -49,13 +49,11 @@ func (e *joinError) Error() string { return e.msg }
 // openWS dials base's /ws, authenticates with an auth frame, joins wid (with since when >= 0)
 // and returns the connection and the joined frame's seq.
 func (d *dialer) openWS(ctx context.Context, a *api, u *user, wid string, since int64) (conn, int64, error) {
-	wsURL := "ws" + strings.TrimPrefix(a.base, "http") + "/ws"
-	c, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPClient: d.hc, CompressionMode: websocket.CompressionDisabled})
+	w, err := d.dialWS(ctx, a, "/ws")
 	if err != nil {
 		return nil, 0, err
 	}
-	c.SetReadLimit(1 << 20)
-	w := &wsConn{c: c}
+	c := w.c
 	fail := func(err error) (conn, int64, error) {
 		c.CloseNow()
 		return nil, 0, err
@@ -90,6 +88,17 @@ func (d *dialer) openWS(ctx context.Context, a *api, u *user, wid string, since 
 		}
 		// A user-room event can come first; the workspace's frames only follow joined.
 	}
+}
+
+// dialWS opens a WebSocket to path (with its query) on a's server, uncompressed.
+func (d *dialer) dialWS(ctx context.Context, a *api, path string) (*wsConn, error) {
+	wsURL := "ws" + strings.TrimPrefix(a.base, "http") + path
+	c, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPClient: d.hc, CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadLimit(1 << 20)
+	return &wsConn{c: c}, nil
 }
 
 type wsConn struct {

@@ -157,7 +157,7 @@ func (b *bench) fanout(ctx context.Context, sse bool) (*result, error) {
 		return nil, err
 	}
 	perItem := int(rate*d.Seconds()) + 16
-	fl, err := newFlipper(ctx, b.rest, users[0], wid, b.cfg.fanoutItems, perItem)
+	fl, err := newFlipper(ctx, b.setup, users[0], wid, b.cfg.fanoutItems, perItem)
 	if err != nil {
 		return nil, err
 	}
@@ -239,12 +239,12 @@ func (b *bench) fanout(ctx context.Context, sse bool) (*result, error) {
 	}
 	m.add("loadgen_cpu_pct", round2(100*selfCPU.Seconds()/wall.Seconds()))
 	res.Notes = append(res.Notes, fl.notes()...)
-	res.Notes = append(res.Notes, "latency: from just before the REST status change (work item update + audit append) to the frame's arrival; spread: from the change's first arrival at any subscriber to each arrival (the fan-out itself); server CPU per delivery includes the REST writes and the coalesced overview:updated frames")
+	res.Notes = append(res.Notes, b.setup.describe().latency)
 	if v := ss.first.Load(); v != nil {
 		res.Notes = append(res.Notes, "first connect error: "+v.(string))
 	}
-	res.Headline = fmt.Sprintf("p50 %.1f ms, p99 %.1f ms, max %.0f ms (REST change alone: p50 %.1f, p99 %.1f; fan-out spread p99 %.1f ms); delivered %.3f%%",
-		ms(lat.P50), ms(lat.P99), ms(lat.Max), ms(rl.P50), ms(rl.P99), ms(spr.P99), percent(delivered, expected))
+	res.Headline = fmt.Sprintf("p50 %.1f ms, p99 %.1f ms, max %.0f ms (%s alone: p50 %.1f, p99 %.1f; fan-out spread p99 %.1f ms); delivered %.3f%%",
+		ms(lat.P50), ms(lat.P99), ms(lat.Max), b.setup.describe().call, ms(rl.P50), ms(rl.P99), ms(spr.P99), percent(delivered, expected))
 	if len(b.cfg.pids) > 0 {
 		res.Headline += fmt.Sprintf("; %.1f µs server CPU/delivery", usPer(serverCPU, delivered))
 	}
@@ -267,7 +267,7 @@ func (b *bench) saturate(ctx context.Context, sse bool) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	fl, err := newFlipper(ctx, b.rest, users[0], wid, 2*writers, 0)
+	fl, err := newFlipper(ctx, b.setup, users[0], wid, 2*writers, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +304,7 @@ func (b *bench) saturate(ctx context.Context, sse bool) (*result, error) {
 	fl.runMax(ctx, writers, d)
 	inWindow := ss.delivered() - before
 	sleepCtx(ctx, 1500*time.Millisecond) // a coalesced overview:updated may follow the last change
-	head, err := b.rest.head(ctx, users[0].token, wid)
+	head, err := b.setup.head(ctx, users[0].token, wid)
 	if err != nil {
 		ss.closeAll()
 		return nil, fmt.Errorf("read the log head: %w", err)
@@ -364,7 +364,7 @@ func (b *bench) saturate(ctx context.Context, sse bool) (*result, error) {
 	}
 	m.add("loadgen_cpu_pct", round2(100*selfCPU.Seconds()/wall.Seconds()))
 	res.Notes = append(res.Notes, fl.notes()...)
-	res.Notes = append(res.Notes, "every change is a REST status change (work item update + audit append on the store) made by the writers; deliveries are event frames of every kind (status changes and coalesced overview:updated)")
+	res.Notes = append(res.Notes, b.setup.describe().deliver)
 	res.Headline = fmt.Sprintf("%.0f deliveries/s (%.0f changes/s); lost %d, evicted %d", perSecond(delivered, time.Duration(lastAt-start)),
 		perSecond(fl.ok.Load(), d), lost, evicted)
 	res.Target = "≥ 1.7× Socket.io (93-110 k deliveries/s), i.e. ≥ 185 k/s; 0 lost"

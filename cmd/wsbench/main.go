@@ -19,6 +19,16 @@
 // A workload name with the suffix "-sse" (fanout-sse, idle-sse, ...) runs it over the SSE
 // fallback (GET /events with a ticket) instead of WebSockets, with -sse-subs clients.
 //
+// -target socketio runs idle, fanout and saturate against the Socket.io reference server of
+// cmd/wsbench/reference instead, through the same workload, timing and statistics code: the
+// clients speak Socket.IO v5 over Engine.IO v4's websocket transport (sio.go), wsbench signs
+// their HS256 tokens itself with $JWT_SECRET (the secret the reference verifies), joins are
+// `join` events with an ack, and each change is a POST /broadcast to the workspace's room, so
+// latencies there are broadcast-only.
+//
+// `wsbench compare -ours A.json -ref B.json` reads two -json reports (ours and the reference's)
+// and writes the ratios of their figures (compare.go); `make bench-compare` runs both and it.
+//
 // Everything is bounded: servers must be on loopback, client counts and durations are capped,
 // and the whole run ends after -timeout. -json and -md write the report files; `make bench`
 // starts a server pinned to one core and runs this on the other.
@@ -88,7 +98,16 @@ type config struct {
 	restItems    int
 
 	sseSubs int
+
+	target    string // targetV1 or targetSocketIO
+	sioSecret []byte // targetSocketIO: the HS256 secret the reference verifies
 }
+
+// Servers wsbench can load.
+const (
+	targetV1       = "v1"       // WorkspaceOps, realtime protocol v1
+	targetSocketIO = "socketio" // the Socket.io reference of cmd/wsbench/reference
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -97,6 +116,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "compare" {
+		return runCompare(args[1:], stdout, stderr)
+	}
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -193,6 +215,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.restItems, "rest-items", 50, "rest: work items in the listed workspace")
 
 	fs.IntVar(&c.sseSubs, "sse-subs", 500, "clients of the -sse workloads (SSE streams instead of -*-subs/-idle-conns/-churn-clients)")
+	fs.StringVar(&c.target, "target", targetV1, "the server: v1 (WorkspaceOps, protocol v1) or socketio (the Socket.io reference of cmd/wsbench/reference: idle, fanout and saturate only; tokens signed with $JWT_SECRET)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -235,6 +258,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.runID == "" {
 		c.runID = strconv.FormatInt(time.Now().UnixMilli(), 36)
 	}
+	if c.target == targetSocketIO {
+		c.sioSecret = []byte(os.Getenv("JWT_SECRET"))
+	}
 	return c, c.validate()
 }
 
@@ -269,6 +295,20 @@ func (c *config) validate() error {
 	}
 	if len(c.workloads) == 0 {
 		return errors.New("no workload selected")
+	}
+	switch c.target {
+	case targetV1:
+	case targetSocketIO:
+		for _, w := range c.workloads {
+			if w != "idle" && w != "fanout" && w != "saturate" {
+				return fmt.Errorf("-target socketio runs idle, fanout and saturate only, not %q", w)
+			}
+		}
+		if len(c.sioSecret) < 32 {
+			return errors.New("-target socketio signs tokens with $JWT_SECRET: set it (32+ bytes, the reference's secret)")
+		}
+	default:
+		return fmt.Errorf("-target %q: want v1 or socketio", c.target)
 	}
 	return nil
 }
