@@ -4,7 +4,8 @@
 # $BENCH_OUT (deploy/bench). Sizes fit a 2-core machine in a few minutes; BENCH_FLAGS adds or
 # overrides wsbench flags (e.g. BENCH_FLAGS='-idle-conns 10000 -workloads idle'). Also:
 # BENCH_PORT (4790), BENCH_TMPDIR (where the data goes; /dev/shm when writable), BENCH_NOTE (a
-# line for the report, e.g. that the machine was busy).
+# line for the report, e.g. that the machine was busy). Then cluster.sh runs the fan-out over
+# three instances joined by NATS (report-cluster.md); BENCH_CLUSTER=0 skips it.
 set -euo pipefail
 # shellcheck source=cmd/wsbench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -67,3 +68,11 @@ if ! "${gen_pin[@]}" "$tmp/wsbench" -url "http://127.0.0.1:$PORT" -pid "$pid" -w
 	exit 1
 fi
 echo "bench: report in $OUT/report.md and $OUT/report.json"
+
+# Then one multi-instance fan-out run (3 instances + NATS), unless BENCH_CLUSTER=0.
+if [[ ${BENCH_CLUSTER:-1} != 0 ]]; then
+	cleanup
+	pid=
+	trap - EXIT
+	GO=$GO bash "$(dirname "${BASH_SOURCE[0]}")/cluster.sh"
+fi

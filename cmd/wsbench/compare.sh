@@ -55,7 +55,7 @@ echo "bench-compare: $pinning; $load; wsbench flags: $flags"
 
 echo "bench-compare: (a) WorkspaceOps"
 BENCH_OUT="$tmp/ours" BENCH_PORT="$PORT" BENCH_NOTE="for make bench-compare; $NOTE" BENCH_FLAGS="$flags" GO="$GO" \
-	bash "$here/bench.sh"
+	BENCH_CLUSTER=0 bash "$here/bench.sh"
 
 echo "bench-compare: (b) the Socket.io reference"
 secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n') # wsbench signs the clients' tokens with it
