@@ -55,6 +55,7 @@ type Hub struct {
 	tickets *tickets
 	stopBus func()
 	origins []string
+	pings   pinger // every WebSocket's ping schedule
 
 	mu      sync.Mutex
 	rooms   map[string]*room
