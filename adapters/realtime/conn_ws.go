@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/workspaceops/workspaceops/platform/ids"
+	"github.com/workspaceops/workspaceops/platform/logging"
 )
 
 // ServeWS serves GET /ws: protocol v1 over a WebSocket. A connection authenticates with an
@@ -44,8 +45,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newClient(h, ids.New(), false)
-	// Only the request's values (ids for logs) outlive the handler, not its cancellation.
-	ctx := context.WithoutCancel(r.Context())
+	ctx := connContext(r)
 	var ref json.RawMessage
 	if hdr := r.Header.Get("Authorization"); hdr != "" {
 		scheme, tok, _ := strings.Cut(hdr, " ")
@@ -78,6 +78,16 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	go h.serveConn(ctx, conn, c, func() {
 		c.setTimer(h.opts.AuthTimeout, CloseUnauthorized, "authentication timeout")
 	})
+}
+
+// connContext is the context a connection's work runs in: the request id, for the logs, and
+// nothing else of the request, which is over once the socket is accepted (an idle connection
+// would otherwise keep the request's contexts alive, not to mention their cancellation).
+func connContext(r *http.Request) context.Context {
+	if id := logging.RequestID(r.Context()); id != "" {
+		return logging.WithRequestID(context.Background(), id)
+	}
+	return context.Background()
 }
 
 // wsConn is an accepted WebSocket: the client's transport.
@@ -355,11 +365,12 @@ func (w tunedWriter) WriteHeaderNow() {
 
 // The buffers coder/websocket reads and writes a connection through, held for its life. Client
 // frames are few and small (auth, join, ping; a pong is a few bytes), so the read buffer is small:
-// a larger frame takes another read. The write buffer holds a header and a typical event frame
-// (about 400 bytes), so a frame still goes out in one write; a bigger one takes two.
+// a larger frame takes another read. The write buffer holds a header and an event frame (350-450
+// bytes), so a frame still goes out in one write; a bigger one (a rare replay of a long change
+// list) takes two.
 const (
 	wsReadBuffer  = 128
-	wsWriteBuffer = 1 << 10
+	wsWriteBuffer = 512
 )
 
 // Hijack also swaps net/http's 4 KB read and write buffers for small ones (wsReadBuffer,
