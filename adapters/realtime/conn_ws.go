@@ -47,7 +47,6 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c := newClient(h, ids.New(), false)
 	ctx := connContext(r)
-	var ref json.RawMessage
 	if hdr := r.Header.Get("Authorization"); hdr != "" {
 		scheme, tok, _ := strings.Cut(hdr, " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
@@ -69,7 +68,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 			h.unregister(c) // the upgrade failed: give the slot back
 			return
 		}
-		go h.serveConn(ctx, conn, c, func() { h.authenticated(c, ref, p, false) })
+		go h.serveConn(ctx, conn, c, func() { h.authenticated(c, nil, p, false) })
 		return
 	}
 	conn, err := websocket.Accept(h.tuned(w), r, &websocket.AcceptOptions{OriginPatterns: h.origins})
@@ -120,8 +119,8 @@ func (h *Hub) serveConn(ctx context.Context, conn *websocket.Conn, c *client, st
 	c.attachWriter(w.startWriter)
 	h.pings.add(w)
 	defer h.pings.remove(w)
-	h.inTurn(start)
-	h.readLoop(ctx, conn, c)
+	w.inTurn(ctx, start)
+	w.readLoop(ctx)
 	c.end()
 	w.writers.Wait() // a writer performing a close handshake finishes it
 	_ = conn.CloseNow()
@@ -143,20 +142,22 @@ func (h *Hub) recoverConn(ctx context.Context, c *client, conn *websocket.Conn) 
 // (JSON decoding, a join's reads of the log and of membership): on the reader, every idle
 // connection would keep 8-16 KB of stack for good. The helper's stack goes back to the runtime
 // when it exits, and waiting for it keeps the frames handled in order.
-func (h *Hub) inTurn(f func()) {
+func (w *wsConn) inTurn(ctx context.Context, f func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer w.hub.recoverConn(ctx, w.c, w.conn)
 		f()
 	}()
 	<-done
 }
 
 // readLoop reads client frames until the connection fails or closes, handling each in turn.
-func (h *Hub) readLoop(ctx context.Context, conn *websocket.Conn, c *client) {
+func (w *wsConn) readLoop(ctx context.Context) {
+	h, c := w.hub, w.c
 	limiter := newBucket(h.opts.FrameRate, h.opts.FrameBurst)
 	for {
-		typ, b, err := conn.Read(context.Background())
+		typ, b, err := w.conn.Read(context.Background())
 		if err != nil {
 			if errors.Is(err, websocket.ErrMessageTooBig) {
 				h.log.DebugContext(ctx, "realtime: frame too big", slog.String("connection_id", c.id))
@@ -171,10 +172,7 @@ func (h *Hub) readLoop(ctx context.Context, conn *websocket.Conn, c *client) {
 			c.enqueue(frame{b: encodeError(nil, CodeBadRequest, "frames are JSON text")})
 			continue
 		}
-		h.inTurn(func() {
-			defer h.recoverConn(ctx, c, conn)
-			h.handleFrame(ctx, c, b)
-		})
+		w.inTurn(ctx, func() { h.handleFrame(ctx, c, b) })
 	}
 }
 

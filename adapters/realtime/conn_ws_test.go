@@ -1,12 +1,14 @@
 package realtime
 
 import (
+	"context"
 	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/platform/events"
 	"github.com/workspaceops/workspaceops/platform/ids"
 )
@@ -228,5 +230,27 @@ func TestPingWheelSlots(t *testing.T) {
 	}
 	if p.n != 0 || p.slots != [pingSlots]*wsConn{} {
 		t.Fatal("the wheel is not empty")
+	}
+}
+
+type panickyAuth struct{}
+
+func (panickyAuth) Verify(context.Context, string) (identity.Principal, error) { panic("a bug") }
+
+// TestPanicEndsTheConnectionNotTheServer: a connection's goroutines are not under the HTTP
+// handler's recovery, so they recover themselves: the connection ends, the hub goes on.
+func TestPanicEndsTheConnectionNotTheServer(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.h.auth = panickyAuth{} // before any connection
+	ws := f.dial(nil)
+	ws.send(map[string]any{"type": "auth", "token": "x"})
+	if _, err := ws.readErr(5 * time.Second); err == nil {
+		t.Fatal("the connection outlived the panic")
+	}
+	eventually(t, 3*time.Second, "the connection is gone from the hub", func() bool { return f.h.Stats().Connections == 0 })
+	ws2 := f.dial(nil)
+	ws2.send(map[string]any{"type": "ping", "ref": 1})
+	if m := ws2.read(); m["type"] != "pong" {
+		t.Fatalf("after the panic, ping answered %v", m)
 	}
 }
