@@ -2,8 +2,10 @@ package realtime
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -252,5 +254,60 @@ func TestPanicEndsTheConnectionNotTheServer(t *testing.T) {
 	ws2.send(map[string]any{"type": "ping", "ref": 1})
 	if m := ws2.read(); m["type"] != "pong" {
 		t.Fatalf("after the panic, ping answered %v", m)
+	}
+}
+
+// BenchmarkBroadcastToWriters is BenchmarkHubBroadcast with a writer goroutine per client
+// taking the frames (the socket write left out): "on-demand" as WebSockets run it now (the
+// frame starts a writer, which drains the queue and exits), "resident" as before (one goroutine
+// per client for its life, woken through a channel). ns/delivery includes the hand-over.
+func BenchmarkBroadcastToWriters(b *testing.B) {
+	for _, mode := range []string{"on-demand", "resident"} {
+		for _, n := range []int{100, 1000} {
+			b.Run(fmt.Sprintf("%s/subs=%d", mode, n), func(b *testing.B) {
+				h, wid, clients := benchHub(b, n)
+				var taken sync.WaitGroup
+				drain := func(c *client) {
+					for {
+						if _, ok, _, _, _ := c.next(); !ok {
+							return
+						}
+						taken.Done()
+					}
+				}
+				for _, c := range clients {
+					if mode == "on-demand" {
+						c.attachWriter(func() { go drain(c) })
+						continue
+					}
+					c.wake = make(chan struct{}, 1)
+					go func() {
+						for {
+							select {
+							case <-c.wake:
+								drain(c)
+							case <-c.done:
+								return
+							}
+						}
+					}()
+				}
+				b.Cleanup(func() {
+					for _, c := range clients {
+						h.unregister(c)
+					}
+				})
+				b.ReportAllocs()
+				b.ResetTimer()
+				seq := int64(0)
+				for b.Loop() {
+					seq++
+					taken.Add(n)
+					h.deliver(benchEntry(wid, seq))
+					taken.Wait()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*int64(n)), "ns/delivery")
+			})
+		}
 	}
 }
