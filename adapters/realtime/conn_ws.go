@@ -63,19 +63,21 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.userID = p.UserID
-		conn, err := websocket.Accept(h.tuned(w), r, &websocket.AcceptOptions{OriginPatterns: h.origins})
+		tw := h.tuned(w)
+		conn, err := websocket.Accept(tw, r, &websocket.AcceptOptions{OriginPatterns: h.origins})
 		if err != nil {
 			h.unregister(c) // the upgrade failed: give the slot back
 			return
 		}
-		go h.serveConn(ctx, conn, c, func() { h.authenticated(c, nil, p, false) })
+		go h.serveConn(ctx, &wsConn{hub: h, conn: conn, raw: tw.conn, c: c}, func() { h.authenticated(c, nil, p, false) })
 		return
 	}
-	conn, err := websocket.Accept(h.tuned(w), r, &websocket.AcceptOptions{OriginPatterns: h.origins})
+	tw := h.tuned(w)
+	conn, err := websocket.Accept(tw, r, &websocket.AcceptOptions{OriginPatterns: h.origins})
 	if err != nil {
 		return // Accept answered (403 for a foreign origin, 400/426 for a bad handshake)
 	}
-	go h.serveConn(ctx, conn, c, func() {
+	go h.serveConn(ctx, &wsConn{hub: h, conn: conn, raw: tw.conn, c: c}, func() {
 		c.setTimer(h.opts.AuthTimeout, CloseUnauthorized, "authentication timeout")
 	})
 }
@@ -94,9 +96,13 @@ func connContext(r *http.Request) context.Context {
 type wsConn struct {
 	hub     *Hub
 	conn    *websocket.Conn
+	raw     net.Conn // the socket under conn: its write deadline bounds a writer's run
 	c       *client
 	writers sync.WaitGroup // the writer, while one runs
 	pinging atomic.Bool    // a ping is out, waiting for its pong
+
+	deadlineMu sync.Mutex
+	runs       uint64 // writer runs started; the last one owns the socket's write deadline
 
 	// The ping wheel's links, under hub.pings.mu.
 	prev, next *wsConn
@@ -106,8 +112,8 @@ type wsConn struct {
 // serveConn runs an accepted connection until it ends, in its own goroutine: the one goroutine
 // an idle connection has, reading. It starts fresh rather than from the HTTP handler, and hands
 // every frame to another goroutine (readLoop), so that its stack holds only the read path.
-func (h *Hub) serveConn(ctx context.Context, conn *websocket.Conn, c *client, start func()) {
-	w := &wsConn{hub: h, conn: conn, c: c}
+func (h *Hub) serveConn(ctx context.Context, w *wsConn, start func()) {
+	conn, c := w.conn, w.c
 	conn.SetReadLimit(h.opts.ReadLimit)
 	defer h.recoverConn(ctx, c, conn)
 	if !h.register(c) {
@@ -223,22 +229,21 @@ func (w *wsConn) startWriter() {
 }
 
 // write drains the client's queue to the socket and exits when it is empty, or performs the
-// close the hub asked for. One deadline covers a run, renewed every half WriteTimeout: every
-// write gets at least half of it, without a timer per frame.
+// close the hub asked for. A run is bounded by the socket's write deadline, renewed every half
+// WriteTimeout: every write gets at least half of it. It is the socket's deadline rather than
+// a context's because coder/websocket arms a timer for each write with a deadline context, and
+// keeps the last context (with its timer) for the connection's life.
 func (w *wsConn) write() {
 	defer w.writers.Done()
 	timeout := w.hub.opts.WriteTimeout
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	run, renewed := w.setDeadline(0)
+	defer w.clearDeadline(run)
 	for {
-		if time.Since(start) > timeout/2 {
-			cancel()
-			start = time.Now()
-			ctx, cancel = context.WithTimeout(context.Background(), timeout)
+		if time.Since(renewed) > timeout/2 {
+			_, renewed = w.setDeadline(run)
 		}
 		f, ok, closing, code, reason := w.c.next()
 		if !ok {
-			cancel()
 			if closing {
 				if code == 0 {
 					code = int(websocket.StatusNormalClosure)
@@ -247,11 +252,37 @@ func (w *wsConn) write() {
 			}
 			return
 		}
-		if err := w.conn.Write(ctx, websocket.MessageText, f.b); err != nil {
-			cancel()
+		if err := w.conn.Write(context.Background(), websocket.MessageText, f.b); err != nil {
 			_ = w.conn.CloseNow()
 			return
 		}
+	}
+}
+
+// setDeadline sets the socket's write deadline WriteTimeout from now for a new run (run 0) or
+// renews it for run, and returns the run and when.
+func (w *wsConn) setDeadline(run uint64) (uint64, time.Time) {
+	w.deadlineMu.Lock()
+	defer w.deadlineMu.Unlock()
+	if run == 0 {
+		w.runs++
+		run = w.runs
+	}
+	now := time.Now()
+	if run == w.runs {
+		_ = w.raw.SetWriteDeadline(now.Add(w.hub.opts.WriteTimeout))
+	}
+	return run, now
+}
+
+// clearDeadline lifts the write deadline at the end of a run, unless a later run (started as
+// soon as this one found the queue empty) owns it now: pings, pongs and the close handshake,
+// written between runs, have their own timeouts.
+func (w *wsConn) clearDeadline(run uint64) {
+	w.deadlineMu.Lock()
+	defer w.deadlineMu.Unlock()
+	if run == w.runs {
+		_ = w.raw.SetWriteDeadline(time.Time{})
 	}
 }
 
@@ -353,10 +384,11 @@ func (p *pinger) run(tick time.Duration) {
 type tunedWriter struct {
 	http.ResponseWriter
 	sendBuffer int
+	conn       net.Conn // the hijacked socket, once hijacked
 }
 
 // WriteHeaderNow passes gin's header flush through (coder/websocket calls it before hijacking).
-func (w tunedWriter) WriteHeaderNow() {
+func (w *tunedWriter) WriteHeaderNow() {
 	if g, ok := w.ResponseWriter.(interface{ WriteHeaderNow() }); ok {
 		g.WriteHeaderNow()
 	}
@@ -375,12 +407,13 @@ const (
 // Hijack also swaps net/http's 4 KB read and write buffers for small ones (wsReadBuffer,
 // wsWriteBuffer): an idle connection would hold 8 KB of them. The read buffer is kept when it
 // holds bytes the client sent after the handshake.
-func (w tunedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w *tunedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
 		return conn, brw, err
 	}
 	setSendBuffer(conn, w.sendBuffer)
+	w.conn = conn
 	r, wr := brw.Reader, brw.Writer
 	if r.Buffered() == 0 {
 		r = bufio.NewReaderSize(conn, wsReadBuffer)
@@ -391,8 +424,8 @@ func (w tunedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return conn, bufio.NewReadWriter(r, wr), nil
 }
 
-func (h *Hub) tuned(w http.ResponseWriter) http.ResponseWriter {
-	return tunedWriter{ResponseWriter: w, sendBuffer: h.opts.SendBuffer}
+func (h *Hub) tuned(w http.ResponseWriter) *tunedWriter {
+	return &tunedWriter{ResponseWriter: w, sendBuffer: h.opts.SendBuffer}
 }
 
 func setSendBuffer(conn net.Conn, size int) {

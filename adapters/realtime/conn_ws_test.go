@@ -3,12 +3,16 @@ package realtime
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/platform/events"
@@ -159,9 +163,11 @@ func TestIdleWebSocketHasNoWriter(t *testing.T) {
 // TestPingWheelDropsPeerThatStopsAnswering: one hub-wide schedule pings every socket; a peer
 // that stops answering (it no longer reads, so its pongs never come) is dropped within a couple
 // of intervals, one that answers stays, and the wheel's goroutine stops with the last socket.
+// The short write timeout checks that a writer's deadline is lifted once it is done, or the
+// pings after it would fail.
 func TestPingWheelDropsPeerThatStopsAnswering(t *testing.T) {
 	const interval = 100 * time.Millisecond
-	f := newFixture(t, Options{PingInterval: interval})
+	f := newFixture(t, Options{PingInterval: interval, WriteTimeout: interval / 4})
 	live, dead := f.login(ids.New()), f.login(ids.New())
 	frames := make(chan map[string]any, 8)
 	go func() {
@@ -308,6 +314,53 @@ func BenchmarkBroadcastToWriters(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*int64(n)), "ns/delivery")
 			})
+		}
+	}
+}
+
+// TestWriteTimeoutDropsPeerThatStopsReading: a peer that takes nothing more (its and our kernel
+// buffers full) is dropped after WriteTimeout, with room left in its queue, and without a close
+// frame (there is no writing to it).
+func TestWriteTimeoutDropsPeerThatStopsReading(t *testing.T) {
+	f := newFixture(t, Options{WriteTimeout: 300 * time.Millisecond, QueueSize: 100000, SendBuffer: 4096})
+	w, u := ids.New(), ids.New()
+	f.az.set(w, u, true)
+	var d net.Dialer
+	small := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := d.DialContext(ctx, network, addr)
+		if err == nil {
+			_ = conn.(*net.TCPConn).SetReadBuffer(4096) // a peer that absorbs little
+		}
+		return conn, err
+	}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, f.wsURL, &websocket.DialOptions{HTTPClient: small,
+		HTTPHeader: http.Header{"Authorization": {"Bearer " + f.auth.issue(u, time.Hour)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.CloseNow() })
+	ws := &wsc{t: t, conn: conn}
+	if m := ws.read(); m["type"] != "ready" {
+		t.Fatalf("got %v", m)
+	}
+	ws.join(w, -1)
+	start := time.Now()
+	for range 3000 { // about 1 MB: far more than the buffers hold, far less than the queue
+		f.publish(w, events.WorkItemUpdated, map[string]any{"fields": []string{"title", "description", "status", "assignee"}})
+	}
+	eventually(t, 5*time.Second, "the peer is dropped", func() bool { return f.h.Stats().Connections == 0 })
+	if el := time.Since(start); el < 300*time.Millisecond {
+		t.Fatalf("dropped after %s, before the write timeout", el)
+	}
+	for {
+		_, _, err := conn.Read(ctx)
+		if err != nil {
+			if st := websocket.CloseStatus(err); st != -1 {
+				t.Fatalf("closed with %d, want the socket dropped", st)
+			}
+			break
 		}
 	}
 }
