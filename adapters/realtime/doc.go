@@ -18,11 +18,11 @@
 //   - limits.go: the options, their defaults and the per-connection frame rate limiter.
 //
 // Every event frame is encoded once and its bytes are shared by every socket and stream.
+// Realtime frames are notifications: clients refetch over REST.
 //
 // An idle WebSocket costs one goroutine (4 KB of stack, blocked reading) and about 5 KB of heap:
 // its writer runs only while frames are queued, one hub-wide wheel pings every socket, and the
 // buffers are small (conn_ws.go). make bench measures it (deploy/bench/report.md).
-// Realtime frames are notifications: clients refetch over REST.
 //
 // Ports it declares: Authenticator (token verification), Replay (the log: Since, Head) and the
 // shared authz.Authorizer. It imports no other adapter.
