@@ -16,36 +16,66 @@ type frame struct {
 // hub does ever waits on a peer.
 //
 // An idle client holds no queue memory: the queue slice grows on demand up to Options.QueueSize
-// and is released when drained.
+// and is released when drained. An idle WebSocket has no writer goroutine either: the transport
+// attaches a startWriter hook, and the first frame or close starts a writer that drains the
+// queue and exits (see signal).
 type client struct {
 	hub  *Hub
 	id   string
 	sse  bool          // an SSE stream: one workspace, not in a user room, closed by a close frame
-	wake chan struct{} // capacity 1: the writer has work (frames or a close)
+	wake chan struct{} // SSE only, capacity 1: the stream's writer has work (frames or a close)
 	done chan struct{} // closed once the transport ended
 
-	mu        sync.Mutex
-	userID    string
-	expiresAt time.Time
-	queue     []frame
-	closing   bool
-	flush     bool // write what is queued before closing
-	code      int
-	reason    string
-	rooms     map[string]*room
-	space     chan struct{} // made on demand: a replay waiting for the writer to make room
-	timer     *time.Timer   // auth deadline, then token expiry
-	ended     bool
+	mu          sync.Mutex
+	startWriter func() // WebSocket: runs a writer goroutine (see attachWriter); nil until attached
+	writing     bool   // a writer started by startWriter runs; it alone clears this, in next
+	userID      string
+	expiresAt   time.Time
+	queue       []frame
+	closing     bool
+	flush       bool // write what is queued before closing
+	code        int
+	reason      string
+	rooms       map[string]*room
+	space       chan struct{} // made on demand: a replay waiting for the writer to make room
+	timer       *time.Timer   // auth deadline, then token expiry
+	ended       bool
 }
 
 func newClient(h *Hub, id string, sse bool) *client {
-	return &client{hub: h, id: id, sse: sse, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &client{hub: h, id: id, sse: sse, done: make(chan struct{})}
+	if sse {
+		c.wake = make(chan struct{}, 1)
+	}
+	return c
 }
 
+// attachWriter makes start the way a writer is run for this client (a WebSocket's), and runs one
+// at once when frames or a close came before the transport was ready.
+func (c *client) attachWriter(start func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.startWriter = start
+	if len(c.queue) > 0 || c.closing {
+		c.signal()
+	}
+}
+
+// signal tells the transport there is work (frames or a close); c.mu is held. With a writer
+// attached, it starts one unless one runs: one writer at a time keeps the frames in order, and
+// starting a goroutine never waits on the peer. Otherwise it wakes the SSE stream's writer (a
+// client without either, in tests, is drained by calling next).
 func (c *client) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	if c.startWriter == nil {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	if !c.writing && !c.ended {
+		c.writing = true
+		c.startWriter()
 	}
 }
 
@@ -113,7 +143,10 @@ func (c *client) enqueueWait(f frame) bool {
 }
 
 // next pops the next frame for the writer. When the client is closing it returns ok=false and
-// the close code and reason (after the queue is written when the close asked for a flush).
+// the close code and reason (after the queue is written when the close asked for a flush). When
+// there is nothing to do it returns ok=false, closing=false and an attached writer must exit: it
+// is no longer counted as running, so the next frame starts another. A closing client's writer
+// stays counted, so none starts after the close.
 func (c *client) next() (f frame, ok, closing bool, code int, reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -131,6 +164,9 @@ func (c *client) next() (f frame, ok, closing bool, code int, reason string) {
 			}
 		}
 		return f, true, false, 0, ""
+	}
+	if !c.closing {
+		c.writing = false
 	}
 	return frame{}, false, c.closing, c.code, c.reason
 }

