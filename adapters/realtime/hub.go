@@ -116,6 +116,38 @@ type room struct {
 	dead      bool // dropped from the hub; a late timer or entry finds it so
 	filling   bool // a gap fill is scheduled
 	fillTries int
+	recent    []frame // the last recentFrames event frames delivered, in seq order, no gap
+}
+
+// recentFrames is how many delivered frames a room keeps, so that a client resuming a few
+// events behind (a dropped connection, a redeploy) is served from memory, not from the log:
+// reconnect storms would otherwise turn into one read of the audit log per client.
+const recentFrames = 64
+
+// remember keeps f among the recent frames (it follows the last one: the sequencer delivers in
+// order).
+func (r *room) rememberLocked(f frame) {
+	if n := len(r.recent); n > 0 && r.recent[n-1].seq+1 != f.seq {
+		r.recent = r.recent[:0] // not contiguous (a skipped gap, a resync): start again
+	}
+	if len(r.recent) == recentFrames {
+		copy(r.recent, r.recent[1:])
+		r.recent[recentFrames-1] = f
+		return
+	}
+	r.recent = append(r.recent, f)
+}
+
+// recentRange returns the frames with seq in (since, through] when the room still has all of
+// them.
+func (r *room) recentRange(since, through int64) ([]frame, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.recent) == 0 || since+1 < r.recent[0].seq || through > r.recent[len(r.recent)-1].seq {
+		return nil, false
+	}
+	from := since + 1 - r.recent[0].seq
+	return slices.Clone(r.recent[from : from+through-since]), true
 }
 
 // sub is a client's membership of a room. While joining, live frames wait in buf so that the
@@ -346,6 +378,14 @@ func (h *Hub) replayInto(ctx context.Context, c *client, r *room, s *sub, wid st
 	}
 	if base-since > int64(h.opts.ReplayLimit) {
 		return resync()
+	}
+	if frames, ok := r.recentRange(since, base); ok {
+		for _, f := range frames {
+			if !c.enqueueWait(f) {
+				return false
+			}
+		}
+		return true
 	}
 	after := since
 	for after < base {
@@ -600,6 +640,7 @@ func (r *room) deliverLocked(e auditlog.Entry) {
 		return
 	}
 	f := frame{b: b, seq: e.Seq}
+	r.rememberLocked(f)
 	uid := subjectUser(e)
 	var evicted []*client
 	if e.Event == events.MemberRemoved && uid != "" {

@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -95,5 +96,42 @@ func TestSequencerBoundsPending(t *testing.T) {
 	}
 	if len(got) != maxPending+1 || got[0] != 2 {
 		t.Fatalf("an overfull pending set was not released: %d delivered", len(got))
+	}
+}
+
+// A room keeps its last recentFrames frames, contiguous, for resumes served from memory.
+func TestRecentFrames(t *testing.T) {
+	r := &room{}
+	seqsOf := func(fs []frame) []int64 {
+		var out []int64
+		for _, f := range fs {
+			out = append(out, f.seq)
+		}
+		return out
+	}
+	for n := int64(1); n <= 100; n++ {
+		r.rememberLocked(frame{seq: n})
+	}
+	if got, ok := r.recentRange(97, 100); !ok || fmt.Sprint(seqsOf(got)) != "[98 99 100]" {
+		t.Fatalf("recent (97, 100] = %v %v", seqsOf(got), ok)
+	}
+	if got, ok := r.recentRange(100-recentFrames, 100-recentFrames+2); !ok || len(got) != 2 || got[0].seq != 100-recentFrames+1 {
+		t.Fatalf("the oldest kept: %v %v", seqsOf(got), ok)
+	}
+	if _, ok := r.recentRange(100-recentFrames-1, 100); ok {
+		t.Fatal("served a range whose first frame was dropped")
+	}
+	if _, ok := r.recentRange(98, 101); ok {
+		t.Fatal("served a range past the last frame")
+	}
+	if got, ok := r.recentRange(100, 100); !ok || len(got) != 0 {
+		t.Fatalf("nothing to replay: %v %v", got, ok)
+	}
+	r.rememberLocked(frame{seq: 150}) // a skipped gap: what came before cannot be served
+	if _, ok := r.recentRange(99, 150); ok {
+		t.Fatal("served a range across a gap")
+	}
+	if got, ok := r.recentRange(149, 150); !ok || fmt.Sprint(seqsOf(got)) != "[150]" {
+		t.Fatalf("after the gap: %v %v", seqsOf(got), ok)
 	}
 }
