@@ -5,7 +5,8 @@
 #   ctx/ca-certificates.crt    the host's CA bundle, for TLS to MongoDB Atlas or NATS
 #   ctx/empty/                 an empty directory (scratch has none) for /data and /tmp
 #
-# The container health check runs `workspaceops healthcheck` (it asks /readyz of WSO_ADDR).
+# The container health check runs `workspaceops healthcheck` (it asks /healthz of WSO_ADDR: a
+# liveness check; load balancers route by /readyz).
 FROM scratch
 COPY --chown=65534:65534 empty/ /data/
 COPY --chown=65534:65534 empty/ /tmp/

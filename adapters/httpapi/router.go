@@ -212,7 +212,8 @@ func (a *API) realtimeReady(ctx context.Context) error {
 	}
 	err := a.realtime.Ready(ctx)
 	if err != nil {
-		a.log.WarnContext(ctx, "realtime not ready", slog.Any("error", err))
+		// Debug: probes ask every few seconds, and the bus logs its own outages once.
+		a.log.DebugContext(ctx, "realtime not ready", slog.Any("error", err))
 	}
 	return err
 }

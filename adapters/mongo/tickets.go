@@ -25,7 +25,10 @@ func NewTicketRedemptions(db *mongodriver.Database) *TicketRedemptions {
 
 // purgeEvery spaces the deletions of expired records. A TTL index would do it on MongoDB, but
 // the embedded store has none, so the records are deleted here, on both.
-const purgeEvery = time.Minute
+const (
+	purgeEvery  = time.Minute
+	purgeMargin = 5 * time.Minute
+)
 
 type ticketDoc struct {
 	ID    string    `bson:"_id"`
@@ -52,5 +55,7 @@ func (r *TicketRedemptions) purge(ctx context.Context, now time.Time) {
 	if now.Unix()-last < int64(purgeEvery/time.Second) || !r.lastPurge.CompareAndSwap(last, now.Unix()) {
 		return
 	}
-	_, _ = r.coll.DeleteMany(ctx, bson.D{{Key: "until", Value: bson.D{{Key: "$lt", Value: now.UTC()}}}})
+	// A margin for clock skew between instances: a record is kept until the ticket has expired
+	// on every clock.
+	_, _ = r.coll.DeleteMany(ctx, bson.D{{Key: "until", Value: bson.D{{Key: "$lt", Value: now.Add(-purgeMargin).UTC()}}}})
 }

@@ -5,9 +5,10 @@
 //
 // NATS core (at-most-once) is enough because the audit log is the source of truth: hubs order
 // entries by seq and fill a missing one from the log, and whenever this bus may have lost
-// entries (a reconnect, a message dropped for a slow subscription, or while NATS is down, every
-// poll interval) it tells its subscribers, which re-read the log. An instance never waits on
-// NATS to serve REST.
+// entries (a reconnect, a message dropped for a slow subscription, while NATS is down every poll
+// interval, and every SweepEvery anyway, for an entry lost at the tail of a workspace: its
+// publisher died between append and publish) it tells its subscribers, which re-read the log.
+// An instance never waits on NATS to serve REST: entries are published from a bounded queue.
 package natsbus
 
 import (
@@ -43,8 +44,9 @@ type Bus struct {
 	sub    *nats.Subscription
 	prefix string
 	log    *slog.Logger
+	pub    chan auditlog.Entry // published by one goroutine, so Broadcast never waits on NATS
 	stop   chan struct{}
-	polled sync.WaitGroup
+	done   sync.WaitGroup
 
 	mu   sync.RWMutex
 	subs map[int]subscriber
@@ -61,10 +63,17 @@ type subscriber struct {
 // Stats are the bus's counters since start.
 type Stats struct {
 	Published       int64 `json:"published"`       // entries handed to NATS
-	PublishFailures int64 `json:"publishFailures"` // entries NATS refused (closed connection, reconnect buffer full)
+	PublishFailures int64 `json:"publishFailures"` // entries not published (queue full, reconnect buffer full, closed)
 	Received        int64 `json:"received"`        // entries from other instances
 	Malformed       int64 `json:"malformed"`       // messages on our subjects that did not decode
 }
+
+// publishQueue bounds the entries waiting to be published; SweepEvery is how often, while
+// connected, subscribers re-read the log anyway.
+const (
+	publishQueue = 8192
+	SweepEvery   = 30 * time.Second
+)
 
 // New connects to NATS and subscribes to every workspace's subject. When NATS cannot be reached
 // it still returns a bus, which keeps trying in the background (Ready says so): an instance
@@ -73,14 +82,23 @@ func New(o Options) (*Bus, error) {
 	if o.URL == "" || o.Subject == "" || o.Poll <= 0 || o.Log == nil {
 		return nil, errors.New("natsbus: URL, Subject, Poll and Log are required")
 	}
-	b := &Bus{prefix: o.Subject, log: o.Log, stop: make(chan struct{}), subs: map[int]subscriber{}}
+	b := &Bus{prefix: o.Subject, log: o.Log, pub: make(chan auditlog.Entry, publishQueue), stop: make(chan struct{}), subs: map[int]subscriber{}}
 	nc, err := nats.Connect(o.URL,
 		nats.Name(o.Name),
 		nats.NoEcho(), // this instance delivers its own entries in-process, before publishing
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
+		nats.IgnoreAuthErrorAbort(), // credentials fixed on the server side are picked up without a restart
 		nats.ReconnectWait(time.Second),
 		nats.PingInterval(5*time.Second), nats.MaxPingsOutstanding(2), // a dead server is noticed in ~10s
+		nats.FlusherTimeout(2*time.Second), // a stalled socket fails writes instead of holding them
+		nats.ClosedHandler(func(*nats.Conn) {
+			select {
+			case <-b.stop: // Close
+			default:
+				b.log.Error("nats: connection closed for good; realtime events from other instances now come from the log only")
+			}
+		}),
 		nats.ConnectHandler(func(*nats.Conn) {
 			b.log.Info("nats: connected")
 			b.lostAll() // anything appended elsewhere before this moment was not heard
@@ -109,15 +127,16 @@ func New(o Options) (*Bus, error) {
 		return nil, fmt.Errorf("natsbus: subscribe: %w", err)
 	}
 	b.nc, b.sub = nc, sub
-	b.polled.Add(1)
-	go b.pollWhileDown(o.Poll)
+	b.done.Add(2)
+	go b.watch(o.Poll)
+	go b.publish()
 	return b, nil
 }
 
-// Close stops polling, flushes what is buffered and closes the connection.
+// Close stops polling, publishes what is queued, flushes and closes the connection.
 func (b *Bus) Close() {
 	close(b.stop)
-	b.polled.Wait()
+	b.done.Wait()
 	if b.nc.IsConnected() {
 		if err := b.nc.FlushTimeout(2 * time.Second); err != nil {
 			b.log.Warn("nats: flush at close", slog.Any("error", err))
@@ -126,25 +145,56 @@ func (b *Bus) Close() {
 	b.nc.Close()
 }
 
-// Broadcast delivers an appended entry to this instance's hub, then publishes it for the
-// others. A publish that fails is logged and counted; the other instances fill the gap from
-// the log when the next entry of that workspace reaches them, or at their next catch-up.
+// Broadcast delivers an appended entry to this instance's hub, then queues it for the others.
+// An entry that cannot be published is logged and counted; the other instances fill the gap
+// from the log when the next entry of that workspace reaches them, or at their next catch-up.
 func (b *Bus) Broadcast(_ context.Context, e auditlog.Entry) {
 	b.mu.RLock()
 	for _, s := range b.subs {
 		s.deliver(e)
 	}
 	b.mu.RUnlock()
-	data, err := json.Marshal(toMessage(e))
-	if err == nil {
-		err = b.nc.Publish(b.prefix+"."+e.WorkspaceID, data)
+	select {
+	case b.pub <- e:
+	default:
+		b.failed(e, errors.New("the publish queue is full"))
 	}
-	if err != nil {
-		b.publishFailures.Add(1)
-		b.log.Warn("nats: publish an audit entry", slog.String("workspace_id", e.WorkspaceID), slog.Int64("seq", e.Seq), slog.Any("error", err))
-		return
+}
+
+// publish sends the queued entries, until Close, then what is left.
+func (b *Bus) publish() {
+	defer b.done.Done()
+	send := func(e auditlog.Entry) {
+		data, err := json.Marshal(toMessage(e))
+		if err == nil {
+			err = b.nc.Publish(b.prefix+"."+e.WorkspaceID, data)
+		}
+		if err != nil {
+			b.failed(e, err)
+			return
+		}
+		b.published.Add(1)
 	}
-	b.published.Add(1)
+	for {
+		select {
+		case e := <-b.pub:
+			send(e)
+		case <-b.stop:
+			for {
+				select {
+				case e := <-b.pub:
+					send(e)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (b *Bus) failed(e auditlog.Entry, err error) {
+	b.publishFailures.Add(1)
+	b.log.Warn("nats: publish an audit entry", slog.String("workspace_id", e.WorkspaceID), slog.Int64("seq", e.Seq), slog.Any("error", err))
 }
 
 // Subscribe registers a subscriber (the hub).
@@ -198,18 +248,21 @@ func (b *Bus) lostAll() {
 	}
 }
 
-// pollWhileDown tells subscribers to re-read the log every interval while NATS is
-// unreachable, so clients keep receiving changes made through other instances, a little late.
-func (b *Bus) pollWhileDown(every time.Duration) {
-	defer b.polled.Done()
-	t := time.NewTicker(every)
+// watch tells subscribers to re-read the log every poll interval while NATS is unreachable,
+// so clients keep receiving changes made through other instances, a little late, and every
+// SweepEvery while it is up.
+func (b *Bus) watch(poll time.Duration) {
+	defer b.done.Done()
+	t := time.NewTicker(poll)
 	defer t.Stop()
+	last := time.Now()
 	for {
 		select {
 		case <-b.stop:
 			return
-		case <-t.C:
-			if !b.nc.IsConnected() {
+		case now := <-t.C:
+			if !b.nc.IsConnected() || now.Sub(last) >= SweepEvery {
+				last = now
 				b.lostAll()
 			}
 		}

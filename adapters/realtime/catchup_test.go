@@ -111,3 +111,28 @@ func TestCatchUpPastTheReplayLimitSendsResync(t *testing.T) {
 		t.Fatalf("after resync got %v, want [9]", got)
 	}
 }
+
+// A client that resumes on an instance lagging behind the one it came from (entries still in
+// flight on the bus) does not get again what it already has.
+func TestResumeAheadOfALaggingInstanceSkipsWhatTheClientHas(t *testing.T) {
+	f, bus := newLossyFixture(t, Options{})
+	w, u := ids.New(), ids.New()
+	f.az.set(w, u, true)
+	warm := f.login(u)
+	warm.join(w, -1) // the room exists, its baseline is seq 0
+	bus.setDown(true)
+	f.store(w, events.WorkItemCreated, nil) // seqs 1-3 reached the client through another instance
+	f.store(w, events.WorkItemUpdated, nil)
+	f.store(w, events.WorkItemUpdated, nil)
+	c := f.login(u)
+	c.join(w, 3)
+	bus.setDown(false) // this instance now catches up with 1-3
+	if got := warm.events(3); fmt.Sprint(got) != "[1 2 3]" {
+		t.Fatalf("the other client got %v", got)
+	}
+	f.publish(w, events.WorkItemUpdated, nil)
+	if got := c.events(1); got[0] != 4 {
+		t.Fatalf("the resumed client got seq %d first, want 4 (it had 1-3)", got[0])
+	}
+	c.nothingQueued()
+}

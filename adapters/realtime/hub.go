@@ -157,10 +157,14 @@ type sub struct {
 	joining bool
 	buf     []frame
 	evicted string // set when evicted while joining; the join then sends removed
+	seen    int64  // the client resumed ahead of this room: events up to here are not sent again
 }
 
 // send hands a frame to the subscriber (under the room lock).
 func (s *sub) send(f frame) {
+	if f.seq != 0 && f.seq <= s.seen {
+		return
+	}
 	if !s.joining {
 		s.c.enqueue(f)
 		return
@@ -374,6 +378,12 @@ func (h *Hub) replayInto(ctx context.Context, c *client, r *room, s *sub, wid st
 		if err != nil || since > head {
 			return resync()
 		}
+		// Another instance already gave the client what this room has yet to deliver (with
+		// several instances, entries reach each one at its own pace): skip those here.
+		r.mu.Lock()
+		s.seen = since
+		s.buf = slices.DeleteFunc(s.buf, func(f frame) bool { return f.seq != 0 && f.seq <= since })
+		r.mu.Unlock()
 		return true
 	}
 	if base-since > int64(h.opts.ReplayLimit) {

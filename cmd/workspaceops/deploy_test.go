@@ -61,18 +61,32 @@ func TestClusterDeploymentMatchesTheService(t *testing.T) {
 		t.Fatalf("instances %v: the cluster needs several", instances)
 	}
 
-	conf, err := os.ReadFile("../../deploy/cluster/nginx.conf")
+	raw, err = os.ReadFile("../../deploy/cluster/nginx.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
+	conf := regexp.MustCompile(`#[^\n]*`).ReplaceAllString(string(raw), "") // comments say nothing to nginx
 	var upstream []string
-	for _, m := range regexp.MustCompile(`(?m)^\s*server (\w+):4000\b`).FindAllStringSubmatch(string(conf), -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\s*server (\w+):4000\b`).FindAllStringSubmatch(conf, -1) {
 		upstream = append(upstream, m[1])
 	}
 	slices.Sort(instances)
 	slices.Sort(upstream)
 	if !slices.Equal(instances, upstream) {
 		t.Errorf("nginx balances over %v, the compose file runs %v", upstream, instances)
+	}
+
+	// Every location that sets its own proxy headers must set the forwarding ones again (nginx
+	// inherits none then): the handshake's same-origin check and the logs need them.
+	for _, loc := range regexp.MustCompile(`(?s)location [^{]*\{[^}]*\}`).FindAllString(conf, -1) {
+		if !strings.Contains(loc, "proxy_set_header") {
+			continue
+		}
+		for _, h := range []string{"Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Request-Id"} {
+			if !strings.Contains(loc, "proxy_set_header "+h+" ") {
+				t.Errorf("nginx location %.30q sets headers but not %s", loc, h)
+			}
+		}
 	}
 
 	var nginxAddr string

@@ -2,8 +2,8 @@
 //
 //	workspaceops [serve]       serve the REST API (the default)
 //	workspaceops migrate       create every database index, then exit
-//	workspaceops healthcheck   exit 0 when the server at WSO_ADDR is ready (for container
-//	                           health checks: the image has no curl)
+//	workspaceops healthcheck   exit 0 when the server at WSO_ADDR is alive (/healthz; for
+//	                           container health checks: the image has no curl)
 //
 // Configuration comes from environment variables; see the README or platform/config.
 package main
@@ -84,7 +84,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	return exitOK
 }
 
-// healthcheck asks the server listening on WSO_ADDR (on this host) for /readyz.
+// healthcheck asks the server listening on WSO_ADDR (on this host) for /healthz: a liveness
+// check, so that a database outage does not get every instance restarted at once (load
+// balancers route by /readyz).
 func healthcheck(ctx context.Context, cfg config.Config) error {
 	host, port, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
@@ -95,17 +97,17 @@ func healthcheck(ctx context.Context, cfg config.Config) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
 	if err != nil {
 		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("readyz: %w", err)
+		return fmt.Errorf("healthz: %w", err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("readyz answered %d", resp.StatusCode)
+		return fmt.Errorf("healthz answered %d", resp.StatusCode)
 	}
 	return nil
 }
