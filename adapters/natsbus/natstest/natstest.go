@@ -3,8 +3,9 @@
 package natstest
 
 import (
+	"errors"
 	"fmt"
-	"net"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -18,13 +19,20 @@ type Server struct {
 	srv  *server.Server
 }
 
-// Start runs a server on a free loopback port.
+// Start runs a server on a free loopback port below the kernel's ephemeral range (32768 and
+// up on Linux), so that no outgoing connection takes the port while the server is stopped.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{t: t, port: server.RANDOM_PORT}
-	s.Restart()
-	t.Cleanup(s.Stop)
-	return s
+	s := &Server{t: t}
+	for range 50 {
+		s.port = 20000 + rand.IntN(12000)
+		if s.start() == nil {
+			t.Cleanup(s.Stop)
+			return s
+		}
+	}
+	t.Fatal("natstest: no free port for the NATS server")
+	return nil
 }
 
 // URL is the server's client URL, stable across restarts.
@@ -43,16 +51,21 @@ func (s *Server) Stop() {
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
+	if err := s.start(); err != nil {
+		s.t.Fatalf("natstest: restart on port %d: %v", s.port, err)
+	}
+}
+
+func (s *Server) start() error {
 	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: s.port, NoLog: true, NoSigs: true, MaxPayload: 1 << 20})
 	if err != nil {
-		s.t.Fatalf("natstest: %v", err)
+		return err
 	}
 	go srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
-		s.t.Fatal("natstest: the NATS server did not start in 10s")
+		srv.Shutdown()
+		return errors.New("not accepting connections after 10 s (port taken?)")
 	}
 	s.srv = srv
-	if tcp, ok := srv.Addr().(*net.TCPAddr); ok {
-		s.port = tcp.Port // the port RANDOM_PORT picked, kept for Restart
-	}
+	return nil
 }
