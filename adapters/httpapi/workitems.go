@@ -65,7 +65,10 @@ func ifMatchVersion(c *gin.Context) (int64, error) {
 	if h == "" || h == "*" {
 		return 0, nil
 	}
-	h = strings.TrimPrefix(h, "W/")
+	if strings.HasPrefix(h, "W/") {
+		// If-Match compares strongly (RFC 9110, 13.1.1): a weak tag never matches.
+		return 0, errBadIfMatch.WithMessage(`If-Match compares strong ETags only; send the ETag as read, such as "3"`)
+	}
 	if len(h) < 3 || h[0] != '"' || h[len(h)-1] != '"' {
 		return 0, errBadIfMatch
 	}

@@ -388,6 +388,7 @@ func TestContractNewRoutes(t *testing.T) {
 	}
 	s.call("PATCH", item, mel.token, map[string]any{"title": "Stale"}, "If-Match", `"1"`).want(t, 409, "version_conflict")
 	s.call("PATCH", item, mel.token, map[string]any{"title": "Bad"}, "If-Match", `3`).want(t, 400, "invalid_if_match")
+	s.call("PATCH", item, mel.token, map[string]any{"title": "Weak"}, "If-Match", `W/"2"`).want(t, 400, "invalid_if_match")
 	s.call("PATCH", item, mel.token, map[string]any{"priority": "LOW"}).want(t, 200) // no If-Match: last write wins
 	s.call("PATCH", item, mel.token, map[string]any{}).want(t, 400, "nothing_to_update")
 	s.call("PATCH", item, mel.token, map[string]any{"tags": []string{"has space"}}).want(t, 400, "validation_failed")
