@@ -184,7 +184,8 @@ func (a *API) getDocument(c *gin.Context) {
 }
 
 // downloadDocument streams the content. http.ServeContent answers Range, If-Range and
-// If-None-Match (against the content's ETag, its SHA-256) and sets Content-Length.
+// If-None-Match (against the content's ETag, its SHA-256) and sets Content-Length; its 412 and
+// 416 become problem documents like every other error.
 func (a *API) downloadDocument(c *gin.Context) {
 	d, content, err := a.documents.Open(c.Request.Context(), userID(c), c.Param("wid"), c.Param("id"))
 	if err != nil {
@@ -198,7 +199,7 @@ func (a *API) downloadDocument(c *gin.Context) {
 	h.Set("ETag", `"`+d.SHA256+`"`)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, no-cache")
-	http.ServeContent(c.Writer, c.Request, "", d.CreatedAt, content)
+	http.ServeContent(&contentProblems{ResponseWriter: c.Writer, c: c}, c.Request, "", d.CreatedAt, content)
 }
 
 // contentDisposition names the download: a plain ASCII fallback plus the exact UTF-8 name
@@ -254,4 +255,38 @@ func (a *API) deleteDocument(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// contentProblems turns the failures http.ServeContent writes itself (412 bare, 416 as plain
+// text) into problem documents; everything else passes through.
+type contentProblems struct {
+	http.ResponseWriter
+	c        *gin.Context
+	replaced bool
+}
+
+func (w *contentProblems) WriteHeader(status int) {
+	var code, detail string
+	switch status {
+	case http.StatusPreconditionFailed:
+		code, detail = "precondition_failed", "If-Match or If-Unmodified-Since does not match the content (its ETag is in the ETag header)"
+	case http.StatusRequestedRangeNotSatisfiable:
+		code, detail = "range_not_satisfiable", "no range of the Range header overlaps the content (its size is in Content-Range)"
+	default:
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	w.replaced = true
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Del("Content-Disposition")
+	writeProblem(w.c, status, code, detail, nil)
+}
+
+// Write drops ServeContent's own body of a replaced answer.
+func (w *contentProblems) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }
