@@ -152,6 +152,12 @@ export interface ConnectOptions {
   random?: () => number
   setTimeout?: (fn: () => void, ms: number) => unknown
   clearTimeout?: (id: unknown) => void
+  /**
+   * Where 'online' events come from (default: the global object when it has addEventListener,
+   * i.e. window): when the network is back, a reconnect waiting out its backoff happens at once.
+   * null turns it off.
+   */
+  onlineTarget?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> | null
 }
 
 export interface JoinOptions {

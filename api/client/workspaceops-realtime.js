@@ -148,6 +148,12 @@ export class RealtimeClient {
     this._probeTimer = null
     // the WebSocket connection in use or being established (or a probe while on SSE)
     this._conn = null
+    // The browser says the network is back: a reconnect waiting out its backoff goes now.
+    this._onlineTarget = 'onlineTarget' in options
+      ? options.onlineTarget
+      : (typeof g.addEventListener === 'function' ? g : null)
+    this._onOnline = () => this._wake()
+    this._onlineTarget?.addEventListener('online', this._onOnline)
   }
 
   /** The current status: 'connecting' | 'open' | 'reconnecting' | 'offline'. */
@@ -248,6 +254,7 @@ export class RealtimeClient {
   close() {
     if (this._closed) return
     this._closed = true
+    this._onlineTarget?.removeEventListener('online', this._onOnline)
     this._teardown()
     this._stopped = true
     this._setStatus('offline')
@@ -321,6 +328,15 @@ export class RealtimeClient {
     this._setStatus(this._everOpen ? 'reconnecting' : 'connecting')
     this._clear(this._retryTimer)
     this._retryTimer = this._timer(() => { this._retryTimer = null; this._connectNow() }, delay)
+  }
+
+  // wake skips the rest of a backoff wait (the network came back) and resets the backoff.
+  _wake() {
+    if (this._stopped || this._retryTimer == null) return
+    this._clear(this._retryTimer)
+    this._retryTimer = null
+    this._attempt = 0
+    this._connectNow()
   }
 
   _fatal(err) {

@@ -144,3 +144,26 @@ test('a refresh that does not move the expiry is retried halfway to it; a refuse
   await clock.advance(15_000)
   assert.equal(ws.sentOf('auth').length, 4)
 })
+
+test('online: a reconnect waiting out its backoff goes at once, and the backoff starts over', async () => {
+  const online = new EventTarget()
+  const { rt, clock } = await openClient({ random: () => 0.9, onlineTarget: online })
+  FakeWebSocket.last.serverClose(1006) // the network dropped: a reconnect waits its backoff
+  await clock.advance(0)
+  const before = FakeWebSocket.instances.length
+  assert.ok(clock.pending()[0] > 0, `waiting ${clock.pending()[0]} ms`)
+  online.dispatchEvent(new Event('online'))
+  await clock.advance(0)
+  assert.equal(FakeWebSocket.instances.length, before + 1, 'no new connection on online')
+  FakeWebSocket.last.accept(clock.now() + HOUR)
+  assert.deepEqual(FakeWebSocket.last.sentOf('join').map((f) => f.since), [7])
+  assert.equal(rt.status, 'open')
+  // An online event while connected does nothing; after close() the listener is gone.
+  online.dispatchEvent(new Event('online'))
+  await clock.advance(0)
+  assert.equal(FakeWebSocket.instances.length, before + 1)
+  rt.close()
+  online.dispatchEvent(new Event('online'))
+  await clock.advance(HOUR)
+  assert.equal(FakeWebSocket.instances.length, before + 1)
+})
