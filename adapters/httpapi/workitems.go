@@ -83,7 +83,7 @@ func (a *API) createWorkItem(c *gin.Context) {
 	var in struct {
 		Title       string     `json:"title"`
 		Description string     `json:"description"`
-		Priority    string     `json:"priority"`
+		Priority    *string    `json:"priority"`
 		AssigneeID  *string    `json:"assigneeId"`
 		DueDate     *timestamp `json:"dueDate"`
 		Tags        []string   `json:"tags"`
@@ -92,7 +92,16 @@ func (a *API) createWorkItem(c *gin.Context) {
 		abortWithError(c, a.log, err)
 		return
 	}
-	create := workitem.CreateInput{Title: in.Title, Description: in.Description, Priority: in.Priority, DueDate: in.DueDate.ptr(), Tags: in.Tags}
+	create := workitem.CreateInput{Title: in.Title, Description: in.Description, DueDate: in.DueDate.ptr(), Tags: in.Tags}
+	if in.Priority != nil {
+		// Absent means MEDIUM; present must be a priority, as in PATCH ("" is not one).
+		p, err := workitem.ParsePriority(*in.Priority)
+		if err != nil {
+			abortWithError(c, a.log, err)
+			return
+		}
+		create.Priority = string(p)
+	}
 	if in.AssigneeID != nil {
 		create.AssigneeID = *in.AssigneeID
 	}

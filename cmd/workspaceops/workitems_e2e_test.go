@@ -33,6 +33,7 @@ func TestWorkItemLifecycle(t *testing.T) {
 		t.Fatalf("created %s", created.raw)
 	}
 	s.call("POST", base, viewer.token, map[string]string{"title": "nope"}).want(t, 403, "forbidden")
+	s.call("POST", base, member.token, map[string]string{"title": "Blank priority", "priority": ""}).want(t, 400, "validation_failed")
 	s.call("GET", base+"/"+id, viewer.token, nil).want(t, 200)
 
 	// The lifecycle, with refused moves naming the current status.
