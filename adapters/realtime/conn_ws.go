@@ -98,7 +98,7 @@ type wsConn struct {
 	conn    *websocket.Conn
 	raw     net.Conn // the socket under conn: its write deadline bounds a writer's run
 	c       *client
-	writers sync.WaitGroup // the writer, while one runs
+	writers sync.WaitGroup // the writers running (one writes; a finishing one may overlap the next)
 	pinging atomic.Bool    // a ping is out, waiting for its pong
 
 	deadlineMu sync.Mutex
@@ -235,6 +235,8 @@ func (w *wsConn) startWriter() {
 // keeps the last context (with its timer) for the connection's life.
 func (w *wsConn) write() {
 	defer w.writers.Done()
+	// writing stays set after a panic, so no writer restarts on the closed socket.
+	defer w.hub.recoverConn(context.Background(), w.c, w.conn)
 	timeout := w.hub.opts.WriteTimeout
 	run, renewed := w.setDeadline(0)
 	defer w.clearDeadline(run)
@@ -294,6 +296,7 @@ func (w *wsConn) ping() {
 	}
 	go func() {
 		defer w.pinging.Store(false)
+		defer w.hub.recoverConn(context.Background(), w.c, w.conn)
 		ctx, cancel := context.WithTimeout(context.Background(), w.hub.opts.PingInterval)
 		defer cancel()
 		if err := w.conn.Ping(ctx); err != nil {
