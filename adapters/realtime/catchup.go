@@ -14,24 +14,19 @@ func (h *Hub) Ready(ctx context.Context) error { return h.bus.Ready(ctx) }
 
 // lost is the bus saying entries may have been missed: a reconnect after an outage, a
 // dropped message, or a poll tick while the bus is down. Every room re-reads the log from
-// what it delivered, in the background (the bus must not block); a request that arrives
-// while a catch-up runs makes it run once more when it ends.
+// what it delivered, in the background (the bus must not block). Catch-ups run one at a time;
+// requests made before the next one starts reading are served by it.
 func (h *Hub) lost() {
-	h.again.Store(true)
-	if !h.catchingUp.CompareAndSwap(false, true) {
-		return
+	select {
+	case h.catchUpPending <- struct{}{}:
+	default:
+		return // a catch-up that has not started yet will see what this one would
 	}
 	go func() {
-		for {
-			for h.again.Swap(false) {
-				h.catchUp()
-			}
-			h.catchingUp.Store(false)
-			// A request that came after the last Swap but before the Store would be lost.
-			if !h.again.Load() || !h.catchingUp.CompareAndSwap(false, true) {
-				return
-			}
-		}
+		h.catchUpMu.Lock()
+		defer h.catchUpMu.Unlock()
+		<-h.catchUpPending // from here on, a new request schedules another run
+		h.catchUp()
 	}()
 }
 

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/workspaceops/workspaceops/modules/auditlog"
@@ -65,8 +64,8 @@ type Hub struct {
 	bus     Bus
 	pings   pinger // every WebSocket's ping schedule
 
-	catchingUp atomic.Bool // a catch-up runs; another request while it does sets again
-	again      atomic.Bool
+	catchUpPending chan struct{} // capacity 1: a catch-up is scheduled and has not started
+	catchUpMu      sync.Mutex    // one catch-up at a time
 
 	mu      sync.Mutex
 	rooms   map[string]*room
@@ -94,7 +93,7 @@ func New(d Deps) (*Hub, error) {
 	}
 	h := &Hub{
 		opts: o, auth: d.Auth, az: d.Authz, replay: d.Replay, log: o.Log,
-		tickets: tk, bus: d.Bus,
+		tickets: tk, bus: d.Bus, catchUpPending: make(chan struct{}, 1),
 		rooms: map[string]*room{}, clients: map[*client]struct{}{}, users: map[string]map[*client]struct{}{},
 	}
 	// coder/websocket matches a pattern with "://" against the Origin's scheme://host.

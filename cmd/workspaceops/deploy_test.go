@@ -45,8 +45,7 @@ func TestClusterDeploymentMatchesTheService(t *testing.T) {
 			if !known {
 				t.Errorf("%s sets %s, which the service does not read", name, k)
 			}
-			env[k] = strings.NewReplacer("${JWT_SECRET:?set JWT_SECRET to the same 32+ byte secret for every instance}", strings.Repeat("s", 32),
-				"${WSO_ALLOWED_ORIGINS:-http://localhost:3000}", "http://localhost:3000").Replace(v)
+			env[k] = interpolate(v)
 		}
 		cfg, err := config.Load(func(k string) string { return env[k] })
 		if err != nil {
@@ -103,4 +102,15 @@ func TestClusterDeploymentMatchesTheService(t *testing.T) {
 			t.Errorf("%s trusts %q as proxy; nginx is at %q", name, got, nginxAddr)
 		}
 	}
+}
+
+// interpolate expands compose's ${NAME:-default} to the default and ${NAME:?message} (a value
+// the operator must give) to a 32-byte test value.
+func interpolate(v string) string {
+	return regexp.MustCompile(`\$\{\w+(:-([^}]*)|:\?[^}]*)\}`).ReplaceAllStringFunc(v, func(m string) string {
+		if _, def, ok := strings.Cut(m, ":-"); ok {
+			return strings.TrimSuffix(def, "}")
+		}
+		return strings.Repeat("s", 32)
+	})
 }

@@ -15,18 +15,13 @@ OUT=${BENCH_OUT:-deploy/bench}
 PORT=${BENCH_PORT:-4790}
 NOTE=${BENCH_NOTE:-}
 
-# The server's data (and the binaries) live in a fresh directory, on tmpfs when there is one:
-# the store's fsyncs on a shared disk would otherwise dominate every REST write measured here.
-if [[ -z ${BENCH_TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then
-	BENCH_TMPDIR=/dev/shm
-fi
-tmp=$(mktemp -d -p "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}" wsbench.XXXXXX)
+# The server's data and the binaries live in a fresh directory (on tmpfs when there is one).
+tmp=$(bench_tmpdir wsbench)
 store_on=$(df -P "$tmp" | awk 'NR == 2 { print $1 }')
 pid=
 cleanup() {
-	if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+	if [[ -n $pid ]]; then
+		stop_pids "$pid"
 	fi
 	rm -rf "$tmp"
 }

@@ -14,18 +14,10 @@ GO=${GO:-go}
 OUT=${BENCH_OUT:-deploy/bench}
 BASE=${BENCH_CLUSTER_PORT:-4792}
 NOTE=${BENCH_NOTE:-}
-if [[ -z ${BENCH_TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then
-	BENCH_TMPDIR=/dev/shm
-fi
-tmp=$(mktemp -d -p "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}" wsbench-cluster.XXXXXX)
+tmp=$(bench_tmpdir wsbench-cluster)
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
+	stop_pids "${pids[@]}"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -28,9 +28,8 @@ flags="-workloads idle,fanout,saturate $SIZES ${BENCH_FLAGS:-}"
 tmp=$(mktemp -d -p "${TMPDIR:-/tmp}" wsbench-compare.XXXXXX)
 sio_pid=
 stop_reference() {
-	if [[ -n $sio_pid ]] && kill -0 "$sio_pid" 2>/dev/null; then
-		kill -TERM "$sio_pid" 2>/dev/null || true
-		wait "$sio_pid" 2>/dev/null || true
+	if [[ -n $sio_pid ]]; then
+		stop_pids "$sio_pid"
 	fi
 	sio_pid=
 }

@@ -25,3 +25,25 @@ pin_cpus() {
 		server_pin=(taskset -c 0) gen_pin=(taskset -c 1) pinning="server on CPU 0, wsbench on CPU 1 (taskset)"
 	fi
 }
+
+# bench_tmpdir NAME prints a fresh directory for a run's data and binaries, on tmpfs when there
+# is one (BENCH_TMPDIR wins): the store's fsyncs on a shared disk would otherwise dominate every
+# REST write measured.
+bench_tmpdir() {
+	local base=${BENCH_TMPDIR:-}
+	if [[ -z $base && -d /dev/shm && -w /dev/shm ]]; then
+		base=/dev/shm
+	fi
+	mktemp -d -p "${base:-${TMPDIR:-/tmp}}" "$1.XXXXXX"
+}
+
+# stop_pids PID... sends SIGTERM to the processes still running and waits for them.
+stop_pids() {
+	local p
+	for p in "$@"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "$@"; do
+		wait "$p" 2>/dev/null || true
+	done
+}
