@@ -180,6 +180,11 @@ func TestListMine(t *testing.T) {
 	if len(seen) != 5 || pages != 3 {
 		t.Fatalf("saw %d workspaces in %d pages", len(seen), pages)
 	}
+	for _, id := range created {
+		if !seen[id] {
+			t.Fatalf("workspace %s was created by u1 but not listed", id)
+		}
+	}
 	if _, err := f.svc.List(ctx, "u1", "garbage!", 2); apperr.KindOf(err) != apperr.Invalid {
 		t.Fatalf("bad cursor: %v", err)
 	}
