@@ -1,0 +1,322 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/workspaceops/workspaceops/adapters/sqlite"
+	"github.com/workspaceops/workspaceops/modules/auditlog"
+	"github.com/workspaceops/workspaceops/modules/auditlog/auditlogtest"
+	"github.com/workspaceops/workspaceops/modules/document"
+	"github.com/workspaceops/workspaceops/modules/document/documenttest"
+	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/identity/identitytest"
+	"github.com/workspaceops/workspaceops/modules/workitem"
+	"github.com/workspaceops/workspaceops/modules/workitem/workitemtest"
+	"github.com/workspaceops/workspaceops/modules/workspace"
+	"github.com/workspaceops/workspaceops/modules/workspace/workspacetest"
+
+	_ "modernc.org/sqlite"
+)
+
+var ctx = context.Background()
+
+// open returns a fresh database in a temporary directory, closed when the test ends.
+func open(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(ctx, sqlite.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+// statements collects every distinct statement the adapter ran, with the arguments of its
+// first run, for the query-plan check.
+type statements struct {
+	mu   sync.Mutex
+	seen map[string][]any
+}
+
+func (s *statements) observe(db *sqlite.DB) *sqlite.DB {
+	db.Observe(func(query string, args []any) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if _, ok := s.seen[query]; !ok {
+			s.seen[query] = slices.Clone(args)
+		}
+	})
+	return db
+}
+
+// TestContracts runs every port's contract suite against the adapter, then checks the plan of
+// every statement those runs issued: none may scan a table or sort in a temporary B-tree, so
+// no query slows down as a table grows beyond what it returns.
+func TestContracts(t *testing.T) {
+	st := &statements{seen: map[string][]any{}}
+	db := func(t *testing.T) *sqlite.DB { return st.observe(open(t)) }
+	t.Run("users", func(t *testing.T) {
+		identitytest.RepositoryContract(t, func(t *testing.T) identity.Repository { return sqlite.NewUsers(db(t)) })
+	})
+	t.Run("workspaces", func(t *testing.T) {
+		workspacetest.RepositoryContract(t, func(t *testing.T) workspace.Repository { return sqlite.NewWorkspaces(db(t)) })
+	})
+	t.Run("work items", func(t *testing.T) {
+		workitemtest.RepositoryContract(t, func(t *testing.T) workitem.Repository { return sqlite.NewWorkItems(db(t)) })
+	})
+	t.Run("documents", func(t *testing.T) {
+		documenttest.RepositoryContract(t, func(t *testing.T) document.Repository { return sqlite.NewDocuments(db(t)) })
+	})
+	t.Run("blobs", func(t *testing.T) {
+		documenttest.BlobStoreContract(t, func(t *testing.T) document.BlobStore { return sqlite.NewBlobs(db(t)) })
+	})
+	// Small chunks of an odd size put chunk boundaries all over the contract's reads and seeks.
+	t.Run("blobs in small chunks", func(t *testing.T) {
+		documenttest.BlobStoreContract(t, func(t *testing.T) document.BlobStore { return sqlite.NewBlobsWithChunkSize(db(t), 100_003) })
+	})
+	t.Run("audit log", func(t *testing.T) {
+		auditlogtest.RepositoryContract(t, func(t *testing.T) auditlog.Repository { return sqlite.NewAuditLog(db(t)) })
+	})
+	t.Run("ticket redemptions", func(t *testing.T) { ticketContract(t, db(t)) })
+
+	t.Run("every query uses an index", func(t *testing.T) {
+		if t.Failed() {
+			return
+		}
+		plans := open(t)
+		conn, err := sql.Open("sqlite", "file:"+plans.Path()+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if len(st.seen) < 40 {
+			t.Fatalf("only %d distinct statements were seen: the observer is not wired", len(st.seen))
+		}
+		for query, args := range st.seen {
+			if bad := badPlan(t, conn, query, args); bad != "" {
+				t.Errorf("%s\n  plan: %s", query, bad)
+			}
+		}
+	})
+}
+
+// badPlan explains query and returns the plan when a step of it scans a table or sorts; ""
+// when every step searches an index. Scanning the values of a JSON parameter (json_each) or a
+// constant row is fine.
+func badPlan(t *testing.T, conn *sql.DB, query string, args []any) string {
+	t.Helper()
+	rows, err := conn.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	var steps []string
+	bad := false
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, detail)
+		switch {
+		case strings.HasPrefix(detail, "SCAN json_each"), detail == "SCAN CONSTANT ROW":
+		case strings.HasPrefix(detail, "SCAN "), strings.Contains(detail, "TEMP B-TREE"):
+			bad = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if bad {
+		return strings.Join(steps, " | ")
+	}
+	return ""
+}
+
+func ticketContract(t *testing.T, db *sqlite.DB) {
+	a, b := sqlite.NewTicketRedemptions(db), sqlite.NewTicketRedemptions(db)
+	until := time.Now().Add(time.Minute)
+	for _, id := range []string{"t1", "t2", "t3"} {
+		var firsts atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 6 {
+			r := a
+			if i%2 == 1 {
+				r = b
+			}
+			wg.Go(func() {
+				ok, err := r.Redeem(ctx, id, until)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					firsts.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := firsts.Load(); n != 1 {
+			t.Fatalf("ticket %s used %d times, want once", id, n)
+		}
+	}
+	// Expired records are purged by a repository's first use.
+	if ok, err := a.Redeem(ctx, "old", time.Now().Add(-10*time.Minute)); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if ok, err := sqlite.NewTicketRedemptions(db).Redeem(ctx, "new", until); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if ok, err := a.Redeem(ctx, "old", time.Now().Add(time.Minute)); !ok || err != nil {
+		t.Fatalf("the purged record of an expired ticket still refuses its id: %v, %v", ok, err)
+	}
+}
+
+// A second process on the same data directory is refused with a message naming the holder,
+// and the directory is free again once the first closes.
+func TestSecondProcessIsRefused(t *testing.T) {
+	if os.Getenv("WSO_SQLITE_LOCK_CHILD") != "" {
+		_, err := sqlite.Open(ctx, sqlite.Options{Dir: os.Getenv("WSO_SQLITE_LOCK_CHILD")})
+		fmt.Print(err)
+		os.Exit(0)
+	}
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, sqlite.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := func() string {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSecondProcessIsRefused$")
+		cmd.Env = append(os.Environ(), "WSO_SQLITE_LOCK_CHILD="+dir)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	if msg := child(); !strings.Contains(msg, "in use by another process") || !strings.Contains(msg, fmt.Sprint(os.Getpid())) {
+		t.Fatalf("second process: %q, want it refused naming pid %d", msg, os.Getpid())
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if msg := child(); msg != "<nil>" {
+		t.Fatalf("after the first closed: %q", msg)
+	}
+}
+
+// A data directory left by the old embedded FerretDB store is refused with what to do, rather
+// than served as an empty service.
+func TestLegacyStoreIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "store"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "store", "workspaceops.sqlite"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sqlite.Open(ctx, sqlite.Options{Dir: dir})
+	if !errors.Is(err, sqlite.ErrLegacyStore) || !strings.Contains(err.Error(), "devstore") || !strings.Contains(err.Error(), "WSO_DATA_DIR") {
+		t.Fatalf("Open = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, sqlite.FileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a database was created beside the old store: %v", err)
+	}
+}
+
+// Migrations apply once and survive a reopen; a database from a newer binary is refused.
+func TestMigrations(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, sqlite.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := sqlite.NewUsers(db)
+	u := identity.User{ID: "u1", Email: "a@example.com", DisplayName: "A", PasswordHash: "h", CreatedAt: time.UnixMilli(1000).UTC()}
+	if err := users.Create(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = sqlite.Open(ctx, sqlite.Options{Dir: dir}); err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	if got, err := sqlite.NewUsers(db).ByID(ctx, "u1"); err != nil || got.Email != u.Email {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	raw, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(fmt.Sprintf("PRAGMA user_version = %d", sqlite.SchemaVersion()+1)); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if _, err := sqlite.Open(ctx, sqlite.Options{Dir: dir}); !errors.Is(err, sqlite.ErrSchemaTooNew) {
+		t.Fatalf("Open of a newer schema = %v", err)
+	}
+}
+
+// The chunks of an upload a crash interrupted are removed at the next start.
+func TestInterruptedUploadIsCleanedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, sqlite.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// What a process killed mid-upload leaves: a pending upload and some of its chunks.
+	raw, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"INSERT INTO blob_uploads (id, started_at) VALUES ('b1', 0)",
+		"INSERT INTO blob_chunks (blob_id, n, data) VALUES ('b1', 0, x'00'), ('b1', 1, x'01')",
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	db, err = sqlite.Open(ctx, sqlite.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw, err = sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var chunks, uploads int
+	if err := raw.QueryRow("SELECT (SELECT COUNT(*) FROM blob_chunks), (SELECT COUNT(*) FROM blob_uploads)").Scan(&chunks, &uploads); err != nil {
+		t.Fatal(err)
+	}
+	if chunks != 0 || uploads != 0 {
+		t.Fatalf("after restart: %d chunks, %d pending uploads", chunks, uploads)
+	}
+}
