@@ -43,20 +43,26 @@ func (e *httpError) Error() string {
 // do sends one request with a JSON body (when body is not nil) and decodes a 2xx JSON answer
 // into out (when not nil).
 func (a *api) do(ctx context.Context, method, path, token string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
+	if body == nil {
+		return a.send(ctx, method, path, token, "", nil, 0, out)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	return a.send(ctx, method, path, token, "application/json", bytes.NewReader(b), int64(len(b)), out)
+}
+
+// send sends one request whose body (when not nil) is size bytes of contentType and decodes a
+// 2xx JSON answer into out (when not nil).
+func (a *api) send(ctx context.Context, method, path, token, contentType string, body io.Reader, size int64, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
 	if err != nil {
 		return err
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.ContentLength = size
+		req.Header.Set("Content-Type", contentType)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -125,6 +131,48 @@ func (a *api) createWorkItem(ctx context.Context, token, wid, title string) (str
 	err := a.do(ctx, http.MethodPost, "/api/v1/workspaces/"+wid+"/work-items", token,
 		map[string]string{"title": title, "priority": "MEDIUM"}, &it)
 	return it.ID, err
+}
+
+// workItemSpec is the body of a created work item (empty fields are left out).
+type workItemSpec struct {
+	Title       string     `json:"title"`
+	Description string     `json:"description,omitempty"`
+	Priority    string     `json:"priority,omitempty"`
+	AssigneeID  string     `json:"assigneeId,omitempty"`
+	DueDate     *time.Time `json:"dueDate,omitempty"`
+	Tags        []string   `json:"tags,omitempty"`
+}
+
+func (a *api) createWorkItemSpec(ctx context.Context, token, wid string, spec *workItemSpec) (string, error) {
+	var it struct {
+		ID string `json:"id"`
+	}
+	err := a.do(ctx, http.MethodPost, "/api/v1/workspaces/"+wid+"/work-items", token, spec, &it)
+	return it.ID, err
+}
+
+// getWorkItem reads one work item and returns its status.
+func (a *api) getWorkItem(ctx context.Context, token, wid, id string) (string, error) {
+	var it struct {
+		Status string `json:"status"`
+	}
+	err := a.do(ctx, http.MethodGet, "/api/v1/workspaces/"+wid+"/work-items/"+id, token, nil, &it)
+	return it.Status, err
+}
+
+// uploadDocument posts a multipart/form-data body of size bytes (see uploadBody) and returns the
+// new document's id.
+func (a *api) uploadDocument(ctx context.Context, token, wid, contentType string, body io.Reader, size int64) (string, error) {
+	var d struct {
+		ID string `json:"id"`
+	}
+	err := a.send(ctx, http.MethodPost, "/api/v1/workspaces/"+wid+"/documents", token, contentType, body, size, &d)
+	return d.ID, err
+}
+
+// deleteDocument deletes a document (ADMIN and OWNER only).
+func (a *api) deleteDocument(ctx context.Context, token, wid, id string) error {
+	return a.do(ctx, http.MethodDelete, "/api/v1/workspaces/"+wid+"/documents/"+id, token, nil, nil)
 }
 
 func (a *api) setStatus(ctx context.Context, token, wid, item, status string) error {
