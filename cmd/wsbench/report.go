@@ -22,6 +22,49 @@ func writeTable(w io.Writer, results []*result) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Workload, compact(r.Params), r.Headline, ok)
 	}
 	tw.Flush()
+	for _, r := range results {
+		if len(r.Rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s:\n", r.Workload)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		for i, row := range r.Rows {
+			if i == 0 {
+				for _, p := range row {
+					fmt.Fprintf(tw, "%s\t", strings.ToUpper(p.K))
+				}
+				fmt.Fprintln(tw)
+			}
+			for _, p := range row {
+				fmt.Fprintf(tw, "%v\t", p.V)
+			}
+			fmt.Fprintln(tw)
+		}
+		tw.Flush()
+	}
+}
+
+// rowsMarkdown renders rows (each with the first row's keys) as a markdown table.
+func rowsMarkdown(b *strings.Builder, rows []fields) {
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("\n|")
+	for _, p := range rows[0] {
+		fmt.Fprintf(b, " %s |", cell(p.K))
+	}
+	b.WriteString("\n|")
+	for range rows[0] {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, row := range rows {
+		b.WriteString("|")
+		for _, p := range row {
+			fmt.Fprintf(b, " %s |", cell(fmt.Sprint(p.V)))
+		}
+		b.WriteString("\n")
+	}
 }
 
 // compact renders fields as k=v pairs.
@@ -100,6 +143,7 @@ func (r *report) markdown() string {
 		for _, p := range res.Metrics {
 			fmt.Fprintf(&b, "| %s | %v |\n", p.K, cell(fmt.Sprint(p.V)))
 		}
+		rowsMarkdown(&b, res.Rows)
 		for _, n := range res.Notes {
 			fmt.Fprintf(&b, "\n- %s", n)
 		}

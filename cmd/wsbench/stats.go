@@ -130,6 +130,9 @@ type result struct {
 	// connects or requests); performance targets are not part of it.
 	Pass  bool
 	Notes []string
+	// Rows is a table of figures, one row per case (rest: per size and operation), each with
+	// the same keys; the markdown report shows it as a table.
+	Rows []fields
 }
 
 func (r *result) MarshalJSON() ([]byte, error) {
@@ -138,6 +141,7 @@ func (r *result) MarshalJSON() ([]byte, error) {
 		Pass     bool     `json:"correct"`
 		Params   fields   `json:"params"`
 		Metrics  fields   `json:"metrics"`
+		Rows     []fields `json:"rows,omitempty"`
 		Notes    []string `json:"notes,omitempty"`
-	}{r.Workload, r.Pass, r.Params, r.Metrics, r.Notes})
+	}{r.Workload, r.Pass, r.Params, r.Metrics, r.Rows, r.Notes})
 }
