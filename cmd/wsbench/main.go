@@ -13,8 +13,9 @@
 //	          D seconds; deliveries/s and losses (seq gaps, evictions)
 //	churn     N clients that disconnect and reconnect at random, resuming with since, while
 //	          changes flow; events lost (must be 0) and duplicates
-//	rest      K concurrent clients: requests/s and latency of list work items, overview and a
-//	          status change
+//	rest      one workspace seeded over REST to each of -rest-sizes work items in turn; at each
+//	          size, K concurrent clients: requests/s and latency of a list page, a get, a status
+//	          change, the overview and a 1 MiB upload (restload.go)
 //
 // A workload name with the suffix "-sse" (fanout-sse, idle-sse, ...) runs it over the SSE
 // fallback (GET /events with a ticket) instead of WebSockets, with -sse-subs clients.
@@ -95,7 +96,7 @@ type config struct {
 
 	restClients  int
 	restDuration time.Duration
-	restItems    int
+	restSizes    []int
 
 	sseSubs int
 
@@ -175,7 +176,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("wsbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var urls, pids, workloads string
+	var urls, pids, workloads, restSizes string
 	c := &config{}
 	fs.StringVar(&urls, "url", "http://127.0.0.1:4000", "server base URL(s), comma-separated (loopback only); clients are spread over them, REST setup uses the first")
 	fs.StringVar(&pids, "pid", "", "server pid(s), comma-separated, for RSS and CPU from /proc (optional)")
@@ -211,8 +212,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.churnUptime, "churn-uptime", 2*time.Second, "churn: mean time a client stays connected")
 
 	fs.IntVar(&c.restClients, "rest-clients", 8, "rest: concurrent clients")
-	fs.DurationVar(&c.restDuration, "rest-duration", 15*time.Second, "rest: total time, split equally between list, overview and status change")
-	fs.IntVar(&c.restItems, "rest-items", 50, "rest: work items in the listed workspace")
+	fs.DurationVar(&c.restDuration, "rest-duration", 25*time.Second, "rest: time at each size, split equally between list, get, status change, overview and upload")
+	fs.StringVar(&restSizes, "rest-sizes", "1000", fmt.Sprintf("rest: work item counts the workspace is seeded to in turn (increasing, comma-separated, at most %d each; e.g. 1000,10000,50000); every operation is measured at each", maxRestSize))
 
 	fs.IntVar(&c.sseSubs, "sse-subs", 500, "clients of the -sse workloads (SSE streams instead of -*-subs/-idle-conns/-churn-clients)")
 	fs.StringVar(&c.target, "target", targetV1, "the server: v1 (WorkspaceOps, protocol v1) or socketio (the Socket.io reference of cmd/wsbench/reference: idle, fanout and saturate only; tokens signed with $JWT_SECRET)")
@@ -255,6 +256,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		}
 		c.workloads = append(c.workloads, w)
 	}
+	sizes, err := parseSizes(restSizes)
+	if err != nil {
+		return nil, err
+	}
+	c.restSizes = sizes
 	if c.runID == "" {
 		c.runID = strconv.FormatInt(time.Now().UnixMilli(), 36)
 	}
@@ -273,7 +279,7 @@ func (c *config) validate() error {
 	}
 	for name, n := range map[string]int{"-conns-per-user": c.connsPerUser, "-dial-concurrency": c.dialConcurrency,
 		"-register-concurrency": c.regConcurrency, "-idle-workspaces": c.idleWorkspaces, "-fanout-items": c.fanoutItems,
-		"-saturate-writers": c.saturateWriters, "-rest-clients": c.restClients, "-rest-items": c.restItems} {
+		"-saturate-writers": c.saturateWriters, "-rest-clients": c.restClients} {
 		if n < 1 || n > 1000 {
 			return fmt.Errorf("%s must be 1..1000", name)
 		}
@@ -292,6 +298,12 @@ func (c *config) validate() error {
 		if r <= 0 || r > maxRate {
 			return fmt.Errorf("%s must be in (0, %d]", name, maxRate)
 		}
+	}
+	if len(c.restSizes) == 0 {
+		return errors.New("-rest-sizes: no size given")
+	}
+	if c.restSizes[0] < c.restClients {
+		return fmt.Errorf("-rest-sizes: the first size (%d) must be at least -rest-clients (%d): each client flips its own seeded item", c.restSizes[0], c.restClients)
 	}
 	if len(c.workloads) == 0 {
 		return errors.New("no workload selected")
