@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: build the server and wsbench, start the server on the embedded store in a
 # temporary data directory (pinned to CPU 0), run wsbench on CPU 1 and write the report to
-# $BENCH_OUT (deploy/bench). Sizes fit a 2-core machine in a few minutes; BENCH_FLAGS adds or
+# $BENCH_OUT (deploy/bench). Sizes fit a 2-core machine in a few minutes (rest, last, seeds one
+# workspace to 1,000, 10,000 and 50,000 work items and measures at each); BENCH_FLAGS adds or
 # overrides wsbench flags (e.g. BENCH_FLAGS='-idle-conns 10000 -workloads idle'). Also:
 # BENCH_PORT (4790), BENCH_TMPDIR (where the data goes; /dev/shm when writable), BENCH_NOTE (a
 # line for the report, e.g. that the machine was busy). Then cluster.sh runs the fan-out over
@@ -47,15 +48,15 @@ pid=$!
 
 # Defaults of this target; BENCH_FLAGS comes last and wins.
 # shellcheck disable=SC2086
-if ! "${gen_pin[@]}" "$tmp/wsbench" -url "http://127.0.0.1:$PORT" -pid "$pid" -wait 120s \
+if ! "${gen_pin[@]}" "$tmp/wsbench" -url "http://127.0.0.1:$PORT" -pid "$pid" -wait 120s -timeout 30m \
 	-json "$OUT/report.json" -md "$OUT/report.md" \
 	-note "make bench: $pinning; embedded store in $tmp ($store_on); ${NOTE:-no other load assumed}" \
-	-workloads idle,fanout,saturate,churn,rest,fanout-sse \
+	-workloads idle,fanout,saturate,churn,fanout-sse,rest \
 	-idle-conns 5000 \
 	-fanout-subs 1000 -fanout-rate 20 -fanout-duration 15s \
 	-saturate-subs 500 -saturate-duration 10s \
 	-churn-clients 200 -churn-duration 15s \
-	-rest-clients 8 -rest-duration 15s \
+	-rest-clients 8 -rest-sizes 1000,10000,50000 -rest-duration 25s \
 	-sse-subs 300 \
 	${BENCH_FLAGS:-}; then
 	echo "bench: wsbench failed; the server's log:" >&2
