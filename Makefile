@@ -3,7 +3,8 @@ SHELL := /bin/bash
 GO ?= go
 NODE ?= node
 PKGS := ./...
-# Integration suites that talk to MongoDB; re-run through testcontainers by test-containers.
+# Integration suites that talk to MongoDB; re-run through testcontainers by test-containers,
+# where the end-to-end suite (on SQLite in `make test`) runs on the MongoDB adapter.
 MONGO_PKGS := ./adapters/mongo/... ./cmd/workspaceops/
 
 .PHONY: help run build image test test-unit test-client test-containers lint fmt vet generate check-generated migrate clean
@@ -17,7 +18,7 @@ run: ## serve on http://127.0.0.1:4000 with the embedded store (data in ./data)
 build: ## build the binaries into ./bin
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/...
 
-migrate: ## create every index on the configured database
+migrate: ## bring the configured database's schema up to date (SQLite migrations or MongoDB indexes)
 	$(GO) run ./cmd/workspaceops migrate
 
 test: test-client ## the whole suite: unit, architecture, integration (embedded store), end to end (a real browser included), with -race
@@ -31,7 +32,7 @@ test-unit: ## only the fast tests of modules and platform
 
 test-containers: ## the integration suites against a testcontainers-started store (needs Docker)
 	bash .ci/docker.sh
-	WSO_TEST_MONGO=testcontainers $(GO) test -count=1 $(MONGO_PKGS)
+	WSO_TEST_MONGO=testcontainers WSO_TEST_STORE=mongo $(GO) test -count=1 $(MONGO_PKGS)
 
 lint: fmt vet ## gofmt and go vet
 

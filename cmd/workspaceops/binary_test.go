@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -102,5 +103,15 @@ func TestBinaryEmbeddedStoreSurvivesRestart(t *testing.T) {
 	r := s.call("POST", "/api/v1/auth/login", "", map[string]string{"email": "ann@example.com", "password": "correct-horse"})
 	r.want(t, http.StatusOK)
 	s.call("GET", "/readyz", "", nil).want(t, http.StatusOK)
+
+	// A second process on the same data directory is refused at start, naming the holder,
+	// instead of serving a second copy of the data.
+	second := exec.Command(bin)
+	second.Env = append(os.Environ(), "WSO_ADDR="+freeAddr(t), "WSO_DATA_DIR="+dataDir, "MONGO_URI=", "JWT_SECRET=", "WSO_LOG_FORMAT=text")
+	out, err := second.CombinedOutput()
+	if code := second.ProcessState.ExitCode(); err == nil || code != 1 ||
+		!strings.Contains(string(out), "in use by another process") || !strings.Contains(string(out), strconv.Itoa(cmd.Process.Pid)) {
+		t.Fatalf("second process on the data directory: exit %d, %v\n%s", code, err, out)
+	}
 	stop(cmd)
 }

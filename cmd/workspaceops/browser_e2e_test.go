@@ -20,7 +20,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/workspaceops/workspaceops/adapters/mongo/mongotest"
 	"github.com/workspaceops/workspaceops/api"
 )
 
@@ -88,15 +87,13 @@ func TestBrowserRealtimeClient(t *testing.T) {
 	t.Cleanup(page.Close)
 
 	// The real command, restartable on the same address and database.
-	srv := &restartable{t: t, addr: freeAddr(t), env: map[string]string{
-		"MONGO_URI":             mongotest.URI(),
-		"WSO_MONGO_DATABASE":    mongotest.Database(t).Name(),
+	srv := &restartable{t: t, addr: freeAddr(t), env: withStore(t, map[string]string{
 		"JWT_SECRET":            testSecret,
 		"WSO_LOG_LEVEL":         "warn",
 		"WSO_ALLOWED_ORIGINS":   page.URL,
 		"WSO_WS_DRAIN":          "100ms",
 		"WSO_OVERVIEW_COALESCE": "1h",
-	}}
+	})}
 	srv.start()
 	t.Cleanup(srv.stop)
 	s := &server{base: "http://" + srv.addr, t: t}

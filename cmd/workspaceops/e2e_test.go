@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +20,25 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/mongo/mongotest"
 )
 
+// TestMain starts the MongoDB-compatible server the cluster test (and, with
+// WSO_TEST_STORE=mongo, every test) runs on.
 func TestMain(m *testing.M) { mongotest.Main(m) }
+
+// withStore adds to env the database a test server runs on: the embedded default (SQLite in a
+// fresh directory), or with WSO_TEST_STORE=mongo the MongoDB adapter on the server mongotest
+// started (CI runs the end-to-end suite both ways).
+func withStore(t *testing.T, env map[string]string) map[string]string {
+	t.Helper()
+	switch store := os.Getenv("WSO_TEST_STORE"); store {
+	case "", "sqlite":
+		env["MONGO_URI"], env["WSO_DATA_DIR"] = "", t.TempDir()
+	case "mongo":
+		env["MONGO_URI"], env["WSO_MONGO_DATABASE"] = mongotest.URI(), mongotest.Database(t).Name()
+	default:
+		t.Fatalf("WSO_TEST_STORE=%q: want sqlite or mongo", store)
+	}
+	return env
+}
 
 const testSecret = "e2e-secret-e2e-secret-e2e-secret-0123"
 
@@ -32,14 +51,12 @@ type server struct {
 func startServer(t *testing.T, extraEnv map[string]string) *server {
 	t.Helper()
 	addr := freeAddr(t)
-	env := map[string]string{
+	env := withStore(t, map[string]string{
 		"WSO_ADDR":            addr,
-		"MONGO_URI":           mongotest.URI(),
-		"WSO_MONGO_DATABASE":  mongotest.Database(t).Name(),
 		"JWT_SECRET":          testSecret,
 		"WSO_LOG_LEVEL":       "warn",
 		"WSO_ALLOWED_ORIGINS": "http://localhost:3000",
-	}
+	})
 	for k, v := range extraEnv {
 		env[k] = v
 	}
@@ -523,7 +540,7 @@ func TestConfigErrorsExitWithUsage(t *testing.T) {
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {
-	env := map[string]string{"MONGO_URI": mongotest.URI(), "WSO_MONGO_DATABASE": mongotest.Database(t).Name(), "JWT_SECRET": testSecret}
+	env := withStore(t, map[string]string{"JWT_SECRET": testSecret})
 	for i := range 2 {
 		var out bytes.Buffer
 		if code := run(context.Background(), []string{"migrate"}, func(k string) string { return env[k] }, &out); code != 0 {

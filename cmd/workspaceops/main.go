@@ -1,7 +1,8 @@
 // Command workspaceops runs the WorkspaceOps backend.
 //
 //	workspaceops [serve]       serve the REST API (the default)
-//	workspaceops migrate       create every database index, then exit
+//	workspaceops migrate       bring the database's schema up to date (SQLite migrations,
+//	                           MongoDB indexes), then exit
 //	workspaceops healthcheck   exit 0 when the server at WSO_ADDR is alive (/healthz; for
 //	                           container health checks: the image has no curl)
 //
@@ -113,13 +114,13 @@ func healthcheck(ctx context.Context, cfg config.Config) error {
 }
 
 func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	// provideStore ensures every index before it returns.
+	// provideStore migrates (SQLite) or ensures every index (MongoDB) before it returns.
 	_, cleanup, err := provideStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	cleanup()
-	log.Info("indexes are in place")
+	log.Info("the database schema is up to date")
 	return nil
 }
 
@@ -157,7 +158,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	go func() { defer close(swept); app.Sweep(sweepCtx) }()
 	defer func() { stopSweep(); <-swept }()
 	log.Info("WorkspaceOps is serving", slog.String("url", "http://"+ln.Addr().String()),
-		slog.Bool("embedded_store", cfg.MongoURI == ""))
+		slog.String("store", storeKind(cfg)))
 
 	select {
 	case err := <-served:

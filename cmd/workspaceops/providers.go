@@ -9,13 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
-	"github.com/workspaceops/workspaceops/adapters/mongo"
-	"github.com/workspaceops/workspaceops/adapters/mongo/embedded"
 	"github.com/workspaceops/workspaceops/adapters/natsbus"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
@@ -29,10 +26,8 @@ import (
 	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/config"
 	"github.com/workspaceops/workspaceops/platform/events"
-	"github.com/workspaceops/workspaceops/platform/logging"
 	"github.com/workspaceops/workspaceops/platform/password"
 	"github.com/workspaceops/workspaceops/platform/ratelimit"
-	mongodriver "go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // App is what serve needs once everything is wired.
@@ -64,44 +59,6 @@ func provideCounters(rt *realtime.Hub, audit *auditlog.Service, bus realtime.Bus
 func provideSweep(docs *document.Service, cfg config.Config) func(ctx context.Context) {
 	return func(ctx context.Context) { docs.RunSweeper(ctx, cfg.SweepInterval) }
 }
-
-// provideStore connects to MONGO_URI, or starts the embedded store under the data dir when it
-// is empty, and ensures every index.
-func provideStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*mongo.DB, func(), error) {
-	uri := cfg.MongoURI
-	stopEmbedded := func() {}
-	if uri == "" {
-		dir := filepath.Join(cfg.DataDir, "store")
-		srv, err := embedded.Start(ctx, embedded.Options{DataDir: dir, Logger: logging.AtLeast(log, slog.LevelError)})
-		if err != nil {
-			return nil, nil, err
-		}
-		log.Info("embedded store started", slog.String("data_dir", dir))
-		uri, stopEmbedded = srv.URI(), srv.Close
-	}
-	db, err := mongo.Connect(ctx, uri, cfg.MongoDatabase)
-	if err != nil {
-		stopEmbedded()
-		return nil, nil, err
-	}
-	cleanup := func() {
-		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := db.Close(closeCtx); err != nil {
-			log.Warn("close database", slog.Any("error", err))
-		}
-		stopEmbedded()
-	}
-	if err := mongo.EnsureIndexes(ctx, db.Database()); err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("ensure indexes: %w", err)
-	}
-	return db, cleanup, nil
-}
-
-func provideDatabase(db *mongo.DB) *mongodriver.Database { return db.Database() }
-
-func provideReadiness(db *mongo.DB) httpapi.ReadinessCheck { return db.Ping }
 
 func provideHasher() *password.Hasher { return password.NewHasher(password.Default) }
 
@@ -169,7 +126,7 @@ func provideBus(cfg config.Config, log *slog.Logger) (realtime.Bus, func(), erro
 // (so every instance accepts every instance's tickets; a random key when it is generated) and
 // their use is recorded in the database, so each is used once across instances.
 func provideRealtime(cfg config.Config, ids *identity.Service, az authz.Authorizer, audit *auditlog.Service, bus realtime.Bus,
-	used *mongo.TicketRedemptions, log *slog.Logger) (*realtime.Hub, error) {
+	used realtime.Redemptions, log *slog.Logger) (*realtime.Hub, error) {
 	var ticketKey []byte
 	if len(cfg.JWTSecret) > 0 {
 		m := hmac.New(sha256.New, cfg.JWTSecret)

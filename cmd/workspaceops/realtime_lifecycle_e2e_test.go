@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
-	"github.com/workspaceops/workspaceops/adapters/mongo/mongotest"
 )
 
 // TestRealtimeDeadPeerIsDropped: a client that stops answering pings (it never reads, so its
@@ -41,10 +39,9 @@ func TestRealtimeDeadPeerIsDropped(t *testing.T) {
 // socket with 1001 (going away) within the drain period, and the process exits cleanly.
 func TestRealtimeShutdownClosesGoingAway(t *testing.T) {
 	addr := freeAddr(t)
-	env := map[string]string{
-		"WSO_ADDR": addr, "MONGO_URI": mongotest.URI(), "WSO_MONGO_DATABASE": mongotest.Database(t).Name(),
-		"JWT_SECRET": testSecret, "WSO_LOG_LEVEL": "warn", "WSO_WS_DRAIN": "500ms",
-	}
+	env := withStore(t, map[string]string{
+		"WSO_ADDR": addr, "JWT_SECRET": testSecret, "WSO_LOG_LEVEL": "warn", "WSO_WS_DRAIN": "500ms",
+	})
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	exited := make(chan int, 1)

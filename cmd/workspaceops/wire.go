@@ -10,9 +10,7 @@ import (
 
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
-	"github.com/workspaceops/workspaceops/adapters/mongo"
 	"github.com/workspaceops/workspaceops/adapters/token"
-	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/workitem"
@@ -23,15 +21,11 @@ import (
 )
 
 var storeSet = wire.NewSet(
-	provideStore, provideDatabase, provideReadiness,
-	mongo.NewUsers, wire.Bind(new(identity.Repository), new(*mongo.Users)),
-	mongo.NewWorkspaces, wire.Bind(new(workspace.Repository), new(*mongo.Workspaces)),
+	provideStore,
+	wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "Ready"),
 )
 
 var contentSet = wire.NewSet(
-	mongo.NewWorkItems, wire.Bind(new(workitem.Repository), new(*mongo.WorkItems)),
-	mongo.NewDocuments, wire.Bind(new(document.Repository), new(*mongo.Documents)),
-	mongo.NewBlobs, wire.Bind(new(document.BlobStore), new(*mongo.Blobs)),
 	wire.Struct(new(bridge.DocumentLookup), "*"), wire.Bind(new(workitem.DocumentLookup), new(bridge.DocumentLookup)),
 	wire.Bind(new(document.LinkRemover), new(*workitem.Service)),
 	provideWorkItemService, provideDocumentService, provideSweep,
@@ -39,12 +33,11 @@ var contentSet = wire.NewSet(
 )
 
 var auditSet = wire.NewSet(
-	mongo.NewAuditLog, wire.Bind(new(auditlog.Repository), new(*mongo.AuditLog)),
 	provideAuditLog, provideBroadcaster, wire.Struct(new(bridge.Activity), "*"),
 )
 
 var realtimeSet = wire.NewSet(
-	provideBus, provideRealtime, mongo.NewTicketRedemptions, provideCounters,
+	provideBus, provideRealtime, provideCounters,
 )
 
 var identitySet = wire.NewSet(

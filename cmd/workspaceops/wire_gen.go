@@ -11,9 +11,7 @@ import (
 	"github.com/google/wire"
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
-	"github.com/workspaceops/workspaceops/adapters/mongo"
 	"github.com/workspaceops/workspaceops/adapters/token"
-	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/workitem"
@@ -28,12 +26,11 @@ import (
 
 // initApp builds the whole object graph; wire generates its body in wire_gen.go.
 func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, func(), error) {
-	db, cleanup, err := provideStore(ctx, cfg, log)
+	store, cleanup, err := provideStore(ctx, cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	database := provideDatabase(db)
-	users := mongo.NewUsers(database)
+	repository := store.Users
 	hasher := provideHasher()
 	jwt, err := provideTokens(cfg, log)
 	if err != nil {
@@ -42,8 +39,8 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	}
 	clock := provideClock()
 	throttles := provideThrottles(cfg, clock)
-	workspaces := mongo.NewWorkspaces(database)
-	directory, err := identity.NewDirectory(users)
+	workspaceRepository := store.Workspaces
+	directory, err := identity.NewDirectory(repository)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -51,8 +48,8 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	userDirectory := bridge.UserDirectory{
 		Identity: directory,
 	}
-	auditLog := mongo.NewAuditLog(database)
-	authorizer, err := workspace.NewAuthorizer(workspaces)
+	auditlogRepository := store.AuditLog
+	authorizer, err := workspace.NewAuthorizer(workspaceRepository)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -63,41 +60,41 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		return nil, nil, err
 	}
 	broadcaster := provideBroadcaster(bus)
-	service, err := provideAuditLog(auditLog, authorizer, broadcaster, log)
+	service, err := provideAuditLog(auditlogRepository, authorizer, broadcaster, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	publisher, cleanup3 := provideEvents(cfg, clock, service)
-	workspaceService, err := provideWorkspaceService(workspaces, userDirectory, publisher, clock, cfg, log)
+	workspaceService, err := provideWorkspaceService(workspaceRepository, userDirectory, publisher, clock, cfg, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	identityService, err := provideIdentityService(users, hasher, jwt, throttles, workspaceService, publisher, clock, log)
+	identityService, err := provideIdentityService(repository, hasher, jwt, throttles, workspaceService, publisher, clock, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	workItems := mongo.NewWorkItems(database)
-	documents := mongo.NewDocuments(database)
+	workitemRepository := store.WorkItems
+	documentRepository := store.Documents
 	documentLookup := bridge.DocumentLookup{
-		Documents: documents,
+		Documents: documentRepository,
 	}
-	workitemService, err := provideWorkItemService(workItems, authorizer, authorizer, documentLookup, publisher, clock, log)
+	workitemService, err := provideWorkItemService(workitemRepository, authorizer, authorizer, documentLookup, publisher, clock, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	blobs := mongo.NewBlobs(database)
-	documentService, err := provideDocumentService(documents, blobs, workitemService, authorizer, publisher, clock, cfg, log)
+	blobStore := store.Blobs
+	documentService, err := provideDocumentService(documentRepository, blobStore, workitemService, authorizer, publisher, clock, cfg, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -128,9 +125,9 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		Overview:   overviewService,
 		AuditLog:   service,
 	}
-	readinessCheck := provideReadiness(db)
-	ticketRedemptions := mongo.NewTicketRedemptions(database)
-	hub, err := provideRealtime(cfg, identityService, authorizer, service, bus, ticketRedemptions, log)
+	readinessCheck := store.Ready
+	redemptions := store.Redemptions
+	hub, err := provideRealtime(cfg, identityService, authorizer, service, bus, redemptions, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -162,15 +159,17 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 // wire.go:
 
 var storeSet = wire.NewSet(
-	provideStore, provideDatabase, provideReadiness, mongo.NewUsers, wire.Bind(new(identity.Repository), new(*mongo.Users)), mongo.NewWorkspaces, wire.Bind(new(workspace.Repository), new(*mongo.Workspaces)),
+	provideStore, wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "Ready"),
 )
 
-var contentSet = wire.NewSet(mongo.NewWorkItems, wire.Bind(new(workitem.Repository), new(*mongo.WorkItems)), mongo.NewDocuments, wire.Bind(new(document.Repository), new(*mongo.Documents)), mongo.NewBlobs, wire.Bind(new(document.BlobStore), new(*mongo.Blobs)), wire.Struct(new(bridge.DocumentLookup), "*"), wire.Bind(new(workitem.DocumentLookup), new(bridge.DocumentLookup)), wire.Bind(new(document.LinkRemover), new(*workitem.Service)), provideWorkItemService, provideDocumentService, provideSweep, wire.Struct(new(bridge.WorkItemFigures), "*"), wire.Struct(new(bridge.DocumentFigures), "*"), provideOverviewService)
+var contentSet = wire.NewSet(wire.Struct(new(bridge.DocumentLookup), "*"), wire.Bind(new(workitem.DocumentLookup), new(bridge.DocumentLookup)), wire.Bind(new(document.LinkRemover), new(*workitem.Service)), provideWorkItemService, provideDocumentService, provideSweep, wire.Struct(new(bridge.WorkItemFigures), "*"), wire.Struct(new(bridge.DocumentFigures), "*"), provideOverviewService)
 
-var auditSet = wire.NewSet(mongo.NewAuditLog, wire.Bind(new(auditlog.Repository), new(*mongo.AuditLog)), provideAuditLog, provideBroadcaster, wire.Struct(new(bridge.Activity), "*"))
+var auditSet = wire.NewSet(
+	provideAuditLog, provideBroadcaster, wire.Struct(new(bridge.Activity), "*"),
+)
 
 var realtimeSet = wire.NewSet(
-	provideBus, provideRealtime, mongo.NewTicketRedemptions, provideCounters,
+	provideBus, provideRealtime, provideCounters,
 )
 
 var identitySet = wire.NewSet(
