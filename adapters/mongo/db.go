@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	mongodriver "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -64,4 +65,23 @@ func (d *DB) Close(ctx context.Context) error {
 		return fmt.Errorf("mongo: disconnect: %w", err)
 	}
 	return nil
+}
+
+// NonEmptyCollections lists the collections of the database that hold at least one document.
+func (d *DB) NonEmptyCollections(ctx context.Context) ([]string, error) {
+	names, err := d.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("mongo: list collections: %w", err)
+	}
+	var full []string
+	for _, name := range names {
+		n, err := d.db.Collection(name).CountDocuments(ctx, bson.D{}, options.Count().SetLimit(1))
+		if err != nil {
+			return nil, fmt.Errorf("mongo: count %s: %w", name, err)
+		}
+		if n > 0 {
+			full = append(full, name)
+		}
+	}
+	return full, nil
 }

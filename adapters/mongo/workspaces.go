@@ -174,3 +174,12 @@ func (r *Workspaces) AddOwners(ctx context.Context, workspaceID string, delta in
 	}
 	return workspace.ErrLastOwner
 }
+
+// ImportWorkspace stores w as it is, owner count included, without a membership: `workspaceops
+// copy` brings the memberships separately.
+func (r *Workspaces) ImportWorkspace(ctx context.Context, w workspace.Workspace) error {
+	if _, err := r.workspaces.InsertOne(ctx, toWorkspaceDoc(w)); err != nil {
+		return fmt.Errorf("mongo: insert workspace: %w", err)
+	}
+	return nil
+}

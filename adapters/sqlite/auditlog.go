@@ -244,4 +244,3 @@ func numbers(v any) (any, error) {
 	}
 	return v, nil
 }
-

@@ -3,6 +3,8 @@
 //	workspaceops [serve]       serve the REST API (the default)
 //	workspaceops migrate       bring the database's schema up to date (SQLite migrations,
 //	                           MongoDB indexes), then exit
+//	workspaceops copy --to URI copy the embedded store into an empty MongoDB database, verify
+//	                           every record and print counts and checksums
 //	workspaceops healthcheck   exit 0 when the server at WSO_ADDR is alive (/healthz; for
 //	                           container health checks: the image has no curl)
 //
@@ -56,14 +58,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if len(args) > 0 {
 		cmd = args[0]
 	}
-	if len(args) > 1 || (cmd != "serve" && cmd != "migrate" && cmd != "healthcheck") {
-		fmt.Fprintln(stderr, "usage: workspaceops [serve|migrate|healthcheck]")
+	if (len(args) > 1 && cmd != "copy") || (cmd != "serve" && cmd != "migrate" && cmd != "healthcheck" && cmd != "copy") {
+		fmt.Fprintln(stderr, "usage: workspaceops [serve|migrate|healthcheck|copy --to <mongodb URI>]")
 		return exitUsage
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "workspaceops: invalid configuration:\n%v\n", err)
 		return exitUsage
+	}
+	var copyTo copyFlags
+	if cmd == "copy" {
+		if copyTo, err = parseCopyFlags(args[1:], cfg, stderr); err != nil {
+			return exitUsage
+		}
 	}
 	log, err := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
@@ -75,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		err = migrate(ctx, cfg, log)
 	case "healthcheck":
 		err = healthcheck(ctx, cfg)
+	case "copy":
+		err = copyStore(ctx, cfg, copyTo, stderr, log)
 	default:
 		err = serve(ctx, cfg, log)
 	}
