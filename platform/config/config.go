@@ -15,9 +15,9 @@ import (
 // Config is the whole configuration of a WorkspaceOps process.
 type Config struct {
 	Addr            string        // WSO_ADDR
-	MongoURI        string        // MONGO_URI; empty runs the embedded store
+	MongoURI        string        // MONGO_URI; empty runs the embedded SQLite store
 	MongoDatabase   string        // WSO_MONGO_DATABASE
-	DataDir         string        // WSO_DATA_DIR: the embedded store's files
+	DataDir         string        // WSO_DATA_DIR: the embedded store's database and lock file
 	JWTSecret       []byte        // JWT_SECRET
 	TokenTTL        time.Duration // WSO_TOKEN_TTL
 	AllowedOrigins  []string      // WSO_ALLOWED_ORIGINS
@@ -51,9 +51,9 @@ type Var struct{ Name, Default, Meaning string }
 // Vars lists every variable the service reads, with its default; the README's table matches it.
 var Vars = []Var{
 	{"WSO_ADDR", "127.0.0.1:4000", "address the HTTP server listens on"},
-	{"MONGO_URI", "", "MongoDB connection string; empty starts the embedded store"},
+	{"MONGO_URI", "", "MongoDB connection string; empty keeps the data in the embedded SQLite store"},
 	{"WSO_MONGO_DATABASE", "workspaceops", "database name"},
-	{"WSO_DATA_DIR", "./data", "directory of the embedded store's files"},
+	{"WSO_DATA_DIR", "./data", "directory of the embedded store: `workspaceops.db` (with its `-wal` and `-shm` files) and `workspaceops.lock`; one process at a time"},
 	{"JWT_SECRET", "", "HMAC secret for tokens, at least 32 bytes; required with MONGO_URI, generated per run otherwise"},
 	{"WSO_TOKEN_TTL", "1h", "lifetime of an access token (refresh before it ends)"},
 	{"WSO_ALLOWED_ORIGINS", "http://localhost:3000", "comma-separated browser origins allowed by CORS and WebSocket handshakes"},
