@@ -200,8 +200,8 @@ func (r *Documents) SetExpiryStatus(ctx context.Context, workspaceID, id string,
 	return n == 1, err
 }
 
-// CountByExpiryStatus counts a workspace's documents per stored status over the covering index
-// (workspace_id, expiry_status).
+// CountByExpiryStatus returns a workspace's documents per stored status, as triggers keep them
+// in document_counts.
 func (r *Documents) CountByExpiryStatus(ctx context.Context, workspaceID string) (map[document.ExpiryStatus]int, error) {
 	counts := map[document.ExpiryStatus]int{}
 	err := r.db.each(ctx, r.db.r, func(rows *sql.Rows) error {
@@ -212,7 +212,7 @@ func (r *Documents) CountByExpiryStatus(ctx context.Context, workspaceID string)
 		}
 		counts[document.ExpiryStatus(status)] += n
 		return nil
-	}, "SELECT expiry_status, COUNT(*) FROM documents WHERE workspace_id = ? GROUP BY expiry_status", workspaceID)
+	}, "SELECT expiry_status, n FROM document_counts WHERE workspace_id = ? AND n > 0", workspaceID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: count documents by expiry status: %w", err)
 	}

@@ -73,6 +73,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
+	return migrateWith(ctx, db, steps)
+}
+
+func migrateWith(ctx context.Context, db *sql.DB, steps []migration) error {
 	var current int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
 		return fmt.Errorf("sqlite: read schema version: %w", err)

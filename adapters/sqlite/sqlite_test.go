@@ -320,3 +320,54 @@ func TestInterruptedUploadIsCleanedAtStart(t *testing.T) {
 		t.Fatalf("after restart: %d chunks, %d pending uploads", chunks, uploads)
 	}
 }
+
+// Counts kept by triggers (migration 2) start from the rows written before it, and then follow
+// every insert, move and delete.
+func TestCountsMigrationAndTriggers(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, sqlite.FileName)
+	if err := sqlite.MigrateUpTo(ctx, path, 1); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range []string{"DRAFT", "DRAFT", "ACTIVE"} {
+		if _, err := raw.Exec(`INSERT INTO work_items (id, workspace_id, title, title_fold, description, status, priority, priority_rank,
+			assignee_id, due_sort, tags, document_ids, created_by, created_at, updated_at, version)
+			VALUES (?, 'w1', 't', 't', '', ?, 'HIGH', 3, '', 9223372036854775807, '[]', '[]', 'u', 0, 0, 1)`, fmt.Sprint("i", i), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	db, err := sqlite.Open(ctx, sqlite.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	items := sqlite.NewWorkItems(db)
+	want := func(draft, active, completed, high int) {
+		t.Helper()
+		c, err := items.Counts(ctx, "w1", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ByStatus[workitem.Draft] != draft || c.ByStatus[workitem.Active] != active || c.ByStatus[workitem.Completed] != completed ||
+			c.ByPriority[workitem.High] != high {
+			t.Fatalf("counts %+v, want DRAFT %d ACTIVE %d COMPLETED %d HIGH %d", c, draft, active, completed, high)
+		}
+	}
+	want(2, 1, 0, 3)
+	if _, _, err := items.Update(ctx, "w1", "i0", func(w *workitem.WorkItem) (bool, error) {
+		w.Status, w.Priority = workitem.Completed, workitem.Low
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want(1, 1, 1, 2)
+	if err := items.Delete(ctx, "w1", "i2"); err != nil {
+		t.Fatal(err)
+	}
+	want(1, 0, 1, 1)
+}

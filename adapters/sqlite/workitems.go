@@ -305,9 +305,9 @@ func (r *WorkItems) IDsLinkedTo(ctx context.Context, workspaceID, documentID str
 	return out, nil
 }
 
-// Counts computes the overview figures: one grouped count over the covering index
-// (workspace_id, status, priority), and one count of the overdue items (due before now and not
-// completed) over (workspace_id, status, due_sort).
+// Counts returns the overview figures: the counts per status and priority that triggers keep
+// in work_item_counts (a few rows), and a count of the overdue items (due before now and not
+// completed) over the index (workspace_id, status, due_sort), which reads only those.
 func (r *WorkItems) Counts(ctx context.Context, workspaceID string, now time.Time) (workitem.Counts, error) {
 	c := workitem.Counts{ByStatus: map[workitem.Status]int{}, ByPriority: map[workitem.Priority]int{}}
 	err := r.db.each(ctx, r.db.r, func(rows *sql.Rows) error {
@@ -319,7 +319,7 @@ func (r *WorkItems) Counts(ctx context.Context, workspaceID string, now time.Tim
 		c.ByStatus[workitem.Status(status)] += n
 		c.ByPriority[workitem.Priority(priority)] += n
 		return nil
-	}, "SELECT status, priority, COUNT(*) FROM work_items WHERE workspace_id = ? GROUP BY status, priority", workspaceID)
+	}, "SELECT status, priority, n FROM work_item_counts WHERE workspace_id = ? AND n > 0", workspaceID)
 	if err != nil {
 		return workitem.Counts{}, fmt.Errorf("sqlite: count work items: %w", err)
 	}
