@@ -8,56 +8,71 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/workspaceops/workspaceops/modules/document"
 )
 
-// DefaultBlobChunkSize is the size of every chunk of a blob but its last. A chunk is one row:
-// one write per 256 KiB while uploading, one read per 256 KiB (or less, for a range) while
-// downloading, and never more than one chunk in memory per stream.
-const DefaultBlobChunkSize = 256 << 10
-
-// Blobs is the document.BlobStore: content in blob_chunks, one row per chunk, and a row in
-// blobs once the content is complete.
-type Blobs struct {
-	db        *DB
-	chunkSize int
-}
+// Blobs is the document.BlobStore: each blob's bytes in a file of its own under the data
+// directory (content/<first two characters of the id>/<id>), written once, and its size, hash
+// and type in the blobs table. The row is what makes a blob exist: it is written after the
+// file is complete and on disk, and removed before the file. Content kept as files costs one
+// write per 256 KiB and reads straight from the page cache with seeks for ranges; the same
+// bytes through SQLite pages cost ten times more (measured: 9 ms against 0.9 ms per MiB) and
+// would hold the one writer connection for the whole upload.
+type Blobs struct{ db *DB }
 
 var _ document.BlobStore = (*Blobs)(nil)
 
-// NewBlobs returns the blob store on db, writing DefaultBlobChunkSize chunks.
-func NewBlobs(db *DB) *Blobs { return NewBlobsWithChunkSize(db, DefaultBlobChunkSize) }
+// NewBlobs returns the blob store on db.
+func NewBlobs(db *DB) *Blobs { return &Blobs{db: db} }
 
-// NewBlobsWithChunkSize returns the blob store on db writing chunks of n bytes (tests use small
-// ones to cross chunk boundaries); n below 1 means DefaultBlobChunkSize. Each blob records its
-// chunk size, so blobs written with another size stay readable.
-func NewBlobsWithChunkSize(db *DB, n int) *Blobs {
-	if n < 1 {
-		n = DefaultBlobChunkSize
+// copyBuffer is the size of the reads and writes of an upload: at most this much of a blob is
+// in memory at a time.
+const copyBuffer = 256 << 10
+
+// contentPath is where the blob id's bytes live. Ids name files, so they are checked to be
+// plain names (the service's ids are hex).
+func (d *DB) contentPath(id string) (string, error) {
+	if len(id) < 3 || len(id) > 64 {
+		return "", fmt.Errorf("sqlite: blob id %q is not 3 to 64 characters", id)
 	}
-	return &Blobs{db: db, chunkSize: n}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
+			return "", fmt.Errorf("sqlite: blob id %q has characters other than letters, digits, - and _", id)
+		}
+	}
+	return filepath.Join(d.contentDir, id[:2], id), nil
 }
 
-// Put streams r into chunks as it reads, hashing and counting, and refuses content beyond
-// maxBytes (ErrTooLarge, detected on the first byte over) or none (ErrEmptyFile). Each chunk is
-// its own short write, so a slow upload never holds the database's one writer; the blob's row
-// is written last. On any failure the chunks written are removed, even if ctx is done by then.
+// Put streams r into a temporary file as it reads, hashing and counting, and refuses content
+// beyond maxBytes (ErrTooLarge, detected on the first byte over) or none (ErrEmptyFile). A
+// complete blob is synced to disk, moved to its place, and only then recorded. On any failure
+// nothing of it stays, even if ctx is done by then; a crash mid-way is cleaned up at the next
+// start (blob_files_pending).
 func (b *Blobs) Put(ctx context.Context, id string, r io.Reader, maxBytes int64) (document.Blob, error) {
-	if _, err := b.db.exec(ctx, b.db.w, "INSERT INTO blob_uploads (id, started_at) VALUES (?, ?)", id, ms(time.Now())); err != nil {
-		if isUnique(err) {
-			return document.Blob{}, fmt.Errorf("sqlite: blob %s is being uploaded already", id)
-		}
+	final, err := b.db.contentPath(id)
+	if err != nil {
+		return document.Blob{}, err
+	}
+	res, err := b.db.exec(ctx, b.db.w, "INSERT OR IGNORE INTO blob_files_pending (id, since) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE id = ?)",
+		id, ms(time.Now()), id)
+	if err != nil {
 		return document.Blob{}, fmt.Errorf("sqlite: record upload: %w", err)
 	}
-	blob, err := b.put(ctx, id, r, maxBytes)
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return document.Blob{}, errors.Join(err, fmt.Errorf("sqlite: blob %s exists or is being written already", id))
+	}
+	blob, err := b.write(ctx, id, final, r, maxBytes)
 	if err != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if cerr := b.db.abandonUpload(cctx, id); cerr != nil {
+		if cerr := b.db.removePending(cctx, id); cerr != nil {
 			err = errors.Join(err, cerr)
 		}
 		return document.Blob{}, err
@@ -65,53 +80,50 @@ func (b *Blobs) Put(ctx context.Context, id string, r io.Reader, maxBytes int64)
 	return blob, nil
 }
 
-func (b *Blobs) put(ctx context.Context, id string, r io.Reader, maxBytes int64) (document.Blob, error) {
+func (b *Blobs) write(ctx context.Context, id, final string, r io.Reader, maxBytes int64) (document.Blob, error) {
+	f, err := os.CreateTemp(b.db.tmpDir, id+".*")
+	if err != nil {
+		return document.Blob{}, fmt.Errorf("sqlite: create content file: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		f.Close()
+		_ = os.Remove(tmp) // gone already once renamed
+	}()
 	limit := maxBytes
 	if limit < math.MaxInt64 {
 		limit++ // read one byte more than allowed to notice content that is too large
 	}
-	src := io.LimitReader(r, limit)
-	buf := make([]byte, b.chunkSize)
 	hash := sha256.New()
-	var (
-		size int64
-		n    int64  // chunks stored so far
-		head []byte // the first 512 bytes, what content sniffing reads
-	)
-	for {
-		got, err := io.ReadFull(src, buf)
-		last := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-		if err != nil && !last {
-			return document.Blob{}, fmt.Errorf("sqlite: read content: %w", err)
-		}
-		if got > 0 {
-			if size += int64(got); size > maxBytes {
-				return document.Blob{}, document.ErrTooLarge
-			}
-			if len(head) < 512 {
-				head = append(head, buf[:min(got, 512-len(head))]...)
-			}
-			hash.Write(buf[:got])
-			if _, err := b.db.exec(ctx, b.db.w, "INSERT INTO blob_chunks (blob_id, n, data) VALUES (?, ?, ?)", id, n, buf[:got]); err != nil {
-				return document.Blob{}, fmt.Errorf("sqlite: insert blob chunk: %w", err)
-			}
-			n++
-		}
-		if last {
-			break
-		}
-	}
-	if size == 0 {
+	head := &headWriter{}
+	size, err := io.CopyBuffer(io.MultiWriter(f, hash, head), io.LimitReader(r, limit), make([]byte, copyBuffer))
+	switch {
+	case size > maxBytes:
+		return document.Blob{}, document.ErrTooLarge
+	case err != nil:
+		return document.Blob{}, fmt.Errorf("sqlite: write content: %w", err)
+	case size == 0:
 		return document.Blob{}, document.ErrEmptyFile
 	}
-	contentType := http.DetectContentType(head)
-	blob := document.Blob{ID: id, Size: size, SHA256: hex.EncodeToString(hash.Sum(nil)), ContentType: contentType}
-	err := b.db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := b.db.exec(ctx, tx, "INSERT INTO blobs (id, size, sha256, content_type, chunk_size, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-			id, size, blob.SHA256, contentType, b.chunkSize, ms(time.Now())); err != nil {
+	if err := f.Sync(); err != nil {
+		return document.Blob{}, fmt.Errorf("sqlite: sync content: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return document.Blob{}, fmt.Errorf("sqlite: close content file: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		return document.Blob{}, fmt.Errorf("sqlite: content directory: %w", err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return document.Blob{}, fmt.Errorf("sqlite: place content file: %w", err)
+	}
+	blob := document.Blob{ID: id, Size: size, SHA256: hex.EncodeToString(hash.Sum(nil)), ContentType: http.DetectContentType(head.b)}
+	err = b.db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := b.db.exec(ctx, tx, "INSERT INTO blobs (id, size, sha256, content_type, created_at) VALUES (?, ?, ?, ?, ?)",
+			id, size, blob.SHA256, blob.ContentType, ms(time.Now())); err != nil {
 			return fmt.Errorf("sqlite: insert blob: %w", err)
 		}
-		if _, err := b.db.exec(ctx, tx, "DELETE FROM blob_uploads WHERE id = ?", id); err != nil {
+		if _, err := b.db.exec(ctx, tx, "DELETE FROM blob_files_pending WHERE id = ?", id); err != nil {
 			return fmt.Errorf("sqlite: finish upload: %w", err)
 		}
 		return nil
@@ -119,131 +131,126 @@ func (b *Blobs) put(ctx context.Context, id string, r io.Reader, maxBytes int64)
 	return blob, err
 }
 
-// abandonUpload removes the chunks of an upload that did not complete, and its record.
-func (d *DB) abandonUpload(ctx context.Context, id string) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := d.exec(ctx, tx, "DELETE FROM blob_chunks WHERE blob_id = ?", id); err != nil {
-			return fmt.Errorf("sqlite: remove chunks of a failed upload: %w", err)
-		}
-		_, err := d.exec(ctx, tx, "DELETE FROM blob_uploads WHERE id = ?", id)
-		return err
-	})
+// headWriter keeps the first 512 bytes written, what content sniffing reads.
+type headWriter struct{ b []byte }
+
+func (h *headWriter) Write(p []byte) (int, error) {
+	if len(h.b) < 512 {
+		h.b = append(h.b, p[:min(len(p), 512-len(h.b))]...)
+	}
+	return len(p), nil
 }
 
-// removeOrphanChunks removes the chunks of uploads a crash interrupted. It runs at start, when
-// the directory lock guarantees no upload is in progress.
-func (d *DB) removeOrphanChunks(ctx context.Context) error {
+// removePending removes the file of a blob that has no row (a failed upload, a deletion) and
+// then its pending record.
+func (d *DB) removePending(ctx context.Context, id string) error {
+	if path, err := d.contentPath(id); err == nil {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sqlite: remove content file: %w", err)
+		}
+	}
+	if _, err := d.exec(ctx, d.w, "DELETE FROM blob_files_pending WHERE id = ? AND NOT EXISTS (SELECT 1 FROM blobs WHERE id = ?)", id, id); err != nil {
+		return fmt.Errorf("sqlite: forget pending content file: %w", err)
+	}
+	return nil
+}
+
+// removePendingFiles finishes, at start, what a crash interrupted: temporary files of uploads
+// and the files of blobs that never got (or already lost) their row. The directory lock
+// guarantees no upload is in progress.
+func (d *DB) removePendingFiles(ctx context.Context) error {
+	tmp, err := os.ReadDir(d.tmpDir)
+	if err != nil {
+		return fmt.Errorf("sqlite: list temporary content files: %w", err)
+	}
+	for _, e := range tmp {
+		if err := os.Remove(filepath.Join(d.tmpDir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sqlite: remove temporary content file: %w", err)
+		}
+	}
 	var ids []string
-	err := d.each(ctx, d.w, func(rows *sql.Rows) error {
+	err = d.each(ctx, d.w, func(rows *sql.Rows) error {
 		var id string
 		err := rows.Scan(&id)
 		ids = append(ids, id)
 		return err
-	}, "SELECT id FROM blob_uploads")
+	}, "SELECT id FROM blob_files_pending")
 	if err != nil {
-		return fmt.Errorf("sqlite: list interrupted uploads: %w", err)
+		return fmt.Errorf("sqlite: list pending content files: %w", err)
 	}
 	for _, id := range ids {
-		if err := d.abandonUpload(ctx, id); err != nil {
+		var exists bool
+		if err := d.queryRow(ctx, d.w, "SELECT EXISTS (SELECT 1 FROM blobs WHERE id = ?)", id).Scan(&exists); err != nil {
+			return fmt.Errorf("sqlite: check blob: %w", err)
+		}
+		if exists { // recorded after all: keep the file
+			if _, err := d.exec(ctx, d.w, "DELETE FROM blob_files_pending WHERE id = ?", id); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := d.removePending(ctx, id); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Open returns the blob for reading. Reads fetch one chunk at a time; seeking only moves the
-// offset, so a range request reads just the chunks it needs.
+// Open returns the blob for reading: its file, which seeks for range requests.
 func (b *Blobs) Open(ctx context.Context, id string) (document.Content, error) {
-	c := &blobContent{ctx: ctx, db: b.db, id: id, cur: -1}
-	err := b.db.queryRow(ctx, b.db.r, "SELECT size, chunk_size FROM blobs WHERE id = ?", id).Scan(&c.size, &c.chunkSize)
+	var size int64
+	err := b.db.queryRow(ctx, b.db.r, "SELECT size FROM blobs WHERE id = ?", id).Scan(&size)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, document.ErrNotFound
 	case err != nil:
 		return nil, fmt.Errorf("sqlite: find blob: %w", err)
-	case c.chunkSize <= 0:
-		return nil, fmt.Errorf("sqlite: blob %s has no chunk size", id)
 	}
-	return c, nil
+	path, err := b.db.contentPath(id)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open content of blob %s: %w", id, err)
+	}
+	if st, err := f.Stat(); err != nil || st.Size() != size {
+		f.Close()
+		return nil, errors.Join(err, fmt.Errorf("sqlite: content of blob %s is not the %d bytes recorded", id, size))
+	}
+	return contentFile{File: f, size: size}, nil
 }
 
-// Delete removes the blob and its chunks in one transaction. Missing content is not an error.
+type contentFile struct {
+	*os.File
+	size int64
+}
+
+func (c contentFile) Size() int64 { return c.size }
+
+// Delete removes the blob's row, then its file; a crash between the two leaves the file listed
+// in blob_files_pending, removed at the next start. Missing content is not an error.
 func (b *Blobs) Delete(ctx context.Context, id string) error {
-	return b.db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := b.db.exec(ctx, tx, "DELETE FROM blobs WHERE id = ?", id); err != nil {
+	if _, err := b.db.contentPath(id); err != nil {
+		return nil // no such blob can exist
+	}
+	err := b.db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := b.db.exec(ctx, tx, "DELETE FROM blobs WHERE id = ?", id)
+		if err != nil {
 			return fmt.Errorf("sqlite: delete blob: %w", err)
 		}
-		if _, err := b.db.exec(ctx, tx, "DELETE FROM blob_chunks WHERE blob_id = ?", id); err != nil {
-			return fmt.Errorf("sqlite: delete blob chunks: %w", err)
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		if _, err := b.db.exec(ctx, tx, "INSERT OR IGNORE INTO blob_files_pending (id, since) VALUES (?, ?)", id, ms(time.Now())); err != nil {
+			return fmt.Errorf("sqlite: record deletion: %w", err)
 		}
 		return nil
 	})
-}
-
-// blobContent reads a blob chunk by chunk: it holds at most the current chunk.
-type blobContent struct {
-	ctx       context.Context
-	db        *DB
-	id        string
-	size      int64
-	chunkSize int64
-	off       int64
-	cur       int64 // the chunk in buf, -1 for none
-	buf       []byte
-}
-
-func (c *blobContent) Size() int64 { return c.size }
-
-func (c *blobContent) Read(p []byte) (int, error) {
-	if c.off >= c.size {
-		return 0, io.EOF
-	}
-	n := c.off / c.chunkSize
-	if n != c.cur {
-		if err := c.load(n); err != nil {
-			return 0, err
-		}
-	}
-	start := c.off - n*c.chunkSize
-	if start >= int64(len(c.buf)) {
-		return 0, fmt.Errorf("sqlite: blob %s: chunk %d is shorter than its size says", c.id, n)
-	}
-	got := copy(p, c.buf[start:])
-	c.off += int64(got)
-	return got, nil
-}
-
-func (c *blobContent) load(n int64) error {
-	c.buf = c.buf[:0]
-	err := c.db.queryRow(c.ctx, c.db.r, "SELECT data FROM blob_chunks WHERE blob_id = ? AND n = ?", c.id, n).Scan(&c.buf)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlite: blob %s: chunk %d is missing", c.id, n)
-	}
 	if err != nil {
-		return fmt.Errorf("sqlite: read blob chunk: %w", err)
+		return err
 	}
-	c.cur = n
-	return nil
-}
-
-func (c *blobContent) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += c.off
-	case io.SeekEnd:
-		offset += c.size
-	default:
-		return 0, errors.New("sqlite: seek: invalid whence")
-	}
-	if offset < 0 {
-		return 0, errors.New("sqlite: seek: negative position")
-	}
-	c.off = offset
-	return offset, nil
-}
-
-func (c *blobContent) Close() error {
-	c.buf = nil
-	return nil
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return b.db.removePending(cctx, id)
 }

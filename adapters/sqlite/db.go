@@ -14,10 +14,12 @@ import (
 )
 
 // FileName is the database file inside the data directory; LockName the file whose lock says
-// which process owns the directory (the database's own -wal and -shm files sit beside them).
+// which process owns the directory (the database's own -wal and -shm files sit beside them);
+// ContentDir the directory of the documents' content.
 const (
-	FileName = "workspaceops.db"
-	LockName = "workspaceops.lock"
+	FileName   = "workspaceops.db"
+	LockName   = "workspaceops.lock"
+	ContentDir = "content"
 )
 
 // legacyDir is where the embedded FerretDB store of earlier versions kept its files.
@@ -47,6 +49,8 @@ type DB struct {
 	w, r   *sql.DB
 	path   string
 	unlock func() error
+	// contentDir holds the blobs' files, tmpDir the uploads in progress.
+	contentDir, tmpDir string
 
 	// observe, when set (tests), is told every statement before it runs: the query-plan test
 	// explains each one.
@@ -82,7 +86,11 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{path: path, unlock: unlock}
+	d := &DB{path: path, unlock: unlock, contentDir: filepath.Join(dir, ContentDir), tmpDir: filepath.Join(dir, ContentDir, "tmp")}
+	if err := os.MkdirAll(d.tmpDir, 0o700); err != nil {
+		_ = unlock()
+		return nil, fmt.Errorf("sqlite: create content directory: %w", err)
+	}
 	if err := d.open(ctx, opts); err != nil {
 		_ = d.Close()
 		return nil, err
@@ -120,7 +128,7 @@ func (d *DB) open(ctx context.Context, opts Options) error {
 	if err := d.r.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlite: open %s for reading: %w", d.path, err)
 	}
-	return d.removeOrphanChunks(ctx)
+	return d.removePendingFiles(ctx)
 }
 
 // dsn is the driver's file URI with its pragmas, run on every new connection.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,10 +86,6 @@ func TestContracts(t *testing.T) {
 	})
 	t.Run("blobs", func(t *testing.T) {
 		documenttest.BlobStoreContract(t, func(t *testing.T) document.BlobStore { return sqlite.NewBlobs(db(t)) })
-	})
-	// Small chunks of an odd size put chunk boundaries all over the contract's reads and seeks.
-	t.Run("blobs in small chunks", func(t *testing.T) {
-		documenttest.BlobStoreContract(t, func(t *testing.T) document.BlobStore { return sqlite.NewBlobsWithChunkSize(db(t), 100_003) })
 	})
 	t.Run("audit log", func(t *testing.T) {
 		auditlogtest.RepositoryContract(t, func(t *testing.T) auditlog.Repository { return sqlite.NewAuditLog(db(t)) })
@@ -278,46 +275,86 @@ func TestMigrations(t *testing.T) {
 	}
 }
 
-// The chunks of an upload a crash interrupted are removed at the next start.
-func TestInterruptedUploadIsCleanedAtStart(t *testing.T) {
+// What a crash leaves of uploads and deletions (temporary files, a content file whose row was
+// never written or already removed) is removed at the next start; complete blobs stay.
+func TestInterruptedContentIsCleanedAtStart(t *testing.T) {
 	dir := t.TempDir()
 	db, err := sqlite.Open(ctx, sqlite.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
+	blobs := sqlite.NewBlobs(db)
+	if _, err := blobs.Put(ctx, "kept01", strings.NewReader("complete"), 100); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// What a process killed mid-upload leaves: a pending upload and some of its chunks.
+	content := filepath.Join(dir, sqlite.ContentDir)
+	for path, data := range map[string]string{
+		filepath.Join(content, "tmp", "half01.123"): "half an upload",
+		filepath.Join(content, "ha", "half02"):      "moved in place, never recorded",
+	} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	raw, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		"INSERT INTO blob_uploads (id, started_at) VALUES ('b1', 0)",
-		"INSERT INTO blob_chunks (blob_id, n, data) VALUES ('b1', 0, x'00'), ('b1', 1, x'01')",
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := raw.Exec("INSERT INTO blob_files_pending (id, since) VALUES ('half01', 0), ('half02', 0)"); err != nil {
+		t.Fatal(err)
 	}
 	raw.Close()
+
 	db, err = sqlite.Open(ctx, sqlite.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	raw, err = sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+	var files []string
+	_ = filepath.WalkDir(content, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, strings.TrimPrefix(path, content))
+		}
+		return nil
+	})
+	if want := []string{filepath.Join("/ke", "kept01")}; !slices.Equal(files, want) {
+		t.Fatalf("content files after restart: %v, want %v", files, want)
+	}
+	c, err := sqlite.NewBlobs(db).Open(ctx, "kept01")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer raw.Close()
-	var chunks, uploads int
-	if err := raw.QueryRow("SELECT (SELECT COUNT(*) FROM blob_chunks), (SELECT COUNT(*) FROM blob_uploads)").Scan(&chunks, &uploads); err != nil {
+	defer c.Close()
+	if got, err := io.ReadAll(c); err != nil || string(got) != "complete" {
+		t.Fatalf("kept blob reads %q, %v", got, err)
+	}
+}
+
+// Blob ids name files: one that is not a plain name is refused, and nothing is written.
+func TestBlobIDsCannotLeaveTheContentDirectory(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, sqlite.Options{Dir: dir})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if chunks != 0 || uploads != 0 {
-		t.Fatalf("after restart: %d chunks, %d pending uploads", chunks, uploads)
+	defer db.Close()
+	blobs := sqlite.NewBlobs(db)
+	for _, id := range []string{"../../escape", "a/b/c", "..", "x", ""} {
+		if _, err := blobs.Put(ctx, id, strings.NewReader("data"), 100); err == nil {
+			t.Fatalf("Put(%q) accepted", id)
+		}
+		if _, err := blobs.Open(ctx, id); err == nil {
+			t.Fatalf("Open(%q) succeeded", id)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "..", "escape")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a file was written outside: %v", err)
 	}
 }
 

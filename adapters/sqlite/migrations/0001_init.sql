@@ -105,27 +105,21 @@ CREATE INDEX documents_by_created ON documents (workspace_id, created_at, id);
 CREATE INDEX documents_by_expiry ON documents (expiry_status, expires_at);
 CREATE INDEX documents_counts ON documents (workspace_id, expiry_status);
 
--- A blob's chunks are written first and its row last, so a blob exists once complete. An upload
--- in progress is listed in blob_uploads until then, so the chunks of one a crash interrupted
--- are found (without a scan) and removed at the next start.
+-- Content lives in files under the data directory (content/), written once and named by the
+-- blob's id; a blob exists once its row does. blob_files_pending lists the files that may exist
+-- without a row (an upload in progress, a deletion not finished), so that the ones a crash left
+-- are found without listing the directory and removed at the next start.
 CREATE TABLE blobs (
 	id           TEXT PRIMARY KEY,
 	size         INTEGER NOT NULL,
 	sha256       TEXT NOT NULL,
 	content_type TEXT NOT NULL,
-	chunk_size   INTEGER NOT NULL,
 	created_at   INTEGER NOT NULL
 ) STRICT;
-CREATE TABLE blob_uploads (
-	id         TEXT PRIMARY KEY,
-	started_at INTEGER NOT NULL
+CREATE TABLE blob_files_pending (
+	id    TEXT PRIMARY KEY,
+	since INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
-CREATE TABLE blob_chunks (
-	blob_id TEXT NOT NULL,
-	n       INTEGER NOT NULL,
-	data    BLOB NOT NULL,
-	UNIQUE (blob_id, n)
-) STRICT;
 
 -- (workspace_id, seq) is unique: the database refuses a second taker of a seq.
 CREATE TABLE audit_log (
