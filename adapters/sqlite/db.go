@@ -152,7 +152,7 @@ func refuseLegacy(dir, path string) error {
 		return nil
 	}
 	return fmt.Errorf("%w in %s. This version keeps its data in SQLite (%s) and does not read it. "+
-		"To keep serving that data, run it as a MongoDB-compatible server with `go run ./cmd/devstore -dir %s` "+
+		"To keep serving that data, run it as a MongoDB-compatible server with `go run ./cmd/devstore -data-dir %s` "+
 		"and start this binary with MONGO_URI pointing at it; to start afresh, set WSO_DATA_DIR to another "+
 		"directory (or move %s away)", ErrLegacyStore, filepath.Join(dir, legacyDir), FileName,
 		filepath.Join(dir, legacyDir), filepath.Join(dir, legacyDir))

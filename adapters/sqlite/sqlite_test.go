@@ -370,10 +370,13 @@ func TestCountsMigrationAndTriggers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Due: i0 long ago (before 1970, a negative day), i1 earlier today, i2 later today.
+	now := time.Date(2026, 5, 6, 12, 0, 0, 0, time.UTC)
+	dues := []int64{-86_400_000*3 - 5, now.Add(-time.Hour).UnixMilli(), now.Add(time.Hour).UnixMilli()}
 	for i, st := range []string{"DRAFT", "DRAFT", "ACTIVE"} {
 		if _, err := raw.Exec(`INSERT INTO work_items (id, workspace_id, title, title_fold, description, status, priority, priority_rank,
-			assignee_id, due_sort, tags, document_ids, created_by, created_at, updated_at, version)
-			VALUES (?, 'w1', 't', 't', '', ?, 'HIGH', 3, '', 9223372036854775807, '[]', '[]', 'u', 0, 0, 1)`, fmt.Sprint("i", i), st); err != nil {
+			assignee_id, due_at, due_sort, tags, document_ids, created_by, created_at, updated_at, version)
+			VALUES (?, 'w1', 't', 't', '', ?, 'HIGH', 3, '', ?, ?, '[]', '[]', 'u', 0, 0, 1)`, fmt.Sprint("i", i), st, dues[i], dues[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -384,27 +387,35 @@ func TestCountsMigrationAndTriggers(t *testing.T) {
 	}
 	defer db.Close()
 	items := sqlite.NewWorkItems(db)
-	want := func(draft, active, completed, high int) {
+	want := func(draft, active, completed, high, overdue int) {
 		t.Helper()
-		c, err := items.Counts(ctx, "w1", time.Now())
+		c, err := items.Counts(ctx, "w1", now)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if c.ByStatus[workitem.Draft] != draft || c.ByStatus[workitem.Active] != active || c.ByStatus[workitem.Completed] != completed ||
-			c.ByPriority[workitem.High] != high {
-			t.Fatalf("counts %+v, want DRAFT %d ACTIVE %d COMPLETED %d HIGH %d", c, draft, active, completed, high)
+			c.ByPriority[workitem.High] != high || c.Overdue != overdue {
+			t.Fatalf("counts %+v, want DRAFT %d ACTIVE %d COMPLETED %d HIGH %d overdue %d", c, draft, active, completed, high, overdue)
 		}
 	}
-	want(2, 1, 0, 3)
+	want(2, 1, 0, 3, 2)
 	if _, _, err := items.Update(ctx, "w1", "i0", func(w *workitem.WorkItem) (bool, error) {
 		w.Status, w.Priority = workitem.Completed, workitem.Low
 		return true, nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	want(1, 1, 1, 2)
+	want(1, 1, 1, 2, 1)
+	if _, _, err := items.Update(ctx, "w1", "i2", func(w *workitem.WorkItem) (bool, error) {
+		due := now.Add(-48 * time.Hour)
+		w.DueDate = &due
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want(1, 1, 1, 2, 2)
 	if err := items.Delete(ctx, "w1", "i2"); err != nil {
 		t.Fatal(err)
 	}
-	want(1, 0, 1, 1)
+	want(1, 0, 1, 1, 1)
 }

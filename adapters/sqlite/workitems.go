@@ -250,8 +250,10 @@ func (r *WorkItems) List(ctx context.Context, workspaceID string, q workitem.Que
 		args = append(args, f.AssigneeID)
 	}
 	if f.Tag != "" {
-		where.WriteString(" AND id IN (SELECT item_id FROM work_item_tags WHERE workspace_id = ? AND tag = ?)")
-		args = append(args, workspaceID, f.Tag)
+		// A lookup of the (item, tag) key per item walked: a page reads about limit / (share of
+		// items with the tag) entries, not every item with the tag.
+		where.WriteString(" AND EXISTS (SELECT 1 FROM work_item_tags WHERE item_id = work_items.id AND tag = ?)")
+		args = append(args, f.Tag)
 	}
 	if f.Text != "" {
 		where.WriteString(" AND instr(title_fold, ?) > 0")
@@ -305,9 +307,9 @@ func (r *WorkItems) IDsLinkedTo(ctx context.Context, workspaceID, documentID str
 	return out, nil
 }
 
-// Counts returns the overview figures: the counts per status and priority that triggers keep
-// in work_item_counts (a few rows), and a count of the overdue items (due before now and not
-// completed) over the index (workspace_id, status, due_sort), which reads only those.
+// Counts returns the overview figures from what triggers keep (migration 2): the counts per
+// status and priority (a few rows) and the open items per due day, so that no figure reads the
+// items themselves but those due today.
 func (r *WorkItems) Counts(ctx context.Context, workspaceID string, now time.Time) (workitem.Counts, error) {
 	c := workitem.Counts{ByStatus: map[workitem.Status]int{}, ByPriority: map[workitem.Priority]int{}}
 	err := r.db.each(ctx, r.db.r, func(rows *sql.Rows) error {
@@ -323,16 +325,37 @@ func (r *WorkItems) Counts(ctx context.Context, workspaceID string, now time.Tim
 	if err != nil {
 		return workitem.Counts{}, fmt.Errorf("sqlite: count work items: %w", err)
 	}
-	open := []any{workspaceID}
-	for _, s := range workitem.Statuses() {
-		if s != workitem.Completed {
-			open = append(open, string(s))
-		}
-	}
-	err = r.db.queryRow(ctx, r.db.r, "SELECT COUNT(*) FROM work_items WHERE workspace_id = ? AND status IN ("+placeholders(len(open)-1)+
-		") AND due_sort < ?", append(open, msCeil(now))...).Scan(&c.Overdue)
+	// Overdue: open items due on a day before today (the per-day counts), plus today's due
+	// before now (an index range of one day). A due date is overdue when before now.
+	now = now.UTC()
+	dayStart := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	err = r.db.queryRow(ctx, r.db.r, "SELECT (SELECT COALESCE(SUM(n), 0) FROM work_item_due_counts WHERE workspace_id = ? AND due_day < ?) + "+
+		"(SELECT COUNT(*) FROM work_items WHERE workspace_id = ? AND status IN ("+placeholders(len(openStatuses))+") AND due_sort >= ? AND due_sort < ?)",
+		append(append([]any{workspaceID, floorDiv(ms(dayStart), msPerDay), workspaceID}, openStatuses...), ms(dayStart), msCeil(now))...).Scan(&c.Overdue)
 	if err != nil {
 		return workitem.Counts{}, fmt.Errorf("sqlite: count overdue work items: %w", err)
 	}
 	return c, nil
+}
+
+// openStatuses are the statuses in which an item can be overdue.
+var openStatuses = func() []any {
+	var out []any
+	for _, s := range workitem.Statuses() {
+		if s != workitem.Completed {
+			out = append(out, string(s))
+		}
+	}
+	return out
+}()
+
+const msPerDay = 24 * 60 * 60 * 1000
+
+// floorDiv is a / b rounded down (Go's / truncates toward zero), as the triggers compute days.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }

@@ -73,7 +73,6 @@ CREATE TABLE work_item_tags (
 	tag          TEXT NOT NULL,
 	PRIMARY KEY (item_id, tag)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX work_item_tags_by_tag ON work_item_tags (workspace_id, tag, item_id);
 
 CREATE TABLE work_item_links (
 	item_id      TEXT NOT NULL REFERENCES work_items (id) ON DELETE CASCADE,
