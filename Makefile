@@ -57,13 +57,16 @@ image: ## build the workspaceops:local image (FROM scratch around the static bin
 	cp /etc/ssl/certs/ca-certificates.crt .build/image/
 	docker build -f deploy/workspaceops.Dockerfile -t workspaceops:local .build/image
 
-.PHONY: bench bench-micro
+.PHONY: bench bench-micro bench-store
 
 bench: ## load-test a fresh server (pinned to CPU 0) with cmd/wsbench on CPU 1; report in deploy/bench/
 	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; GO=$(GO) bash cmd/wsbench/bench.sh
 
 bench-micro: ## Go micro-benchmarks: hub broadcast, protocol encode/decode, sequencer
 	$(GO) test -run='^$$' -bench=. -benchmem ./adapters/realtime/
+
+bench-store: ## Go micro-benchmarks of the SQLite store's hot operations at 1,000 / 10,000 / 50,000 work items
+	$(GO) test -run='^$$' -bench=. -benchtime=2000x ./adapters/sqlite/
 
 .PHONY: bench-compare
 
