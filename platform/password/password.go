@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -30,11 +31,27 @@ const (
 	keyLen  = 32
 )
 
-// Hasher hashes with fixed parameters.
-type Hasher struct{ p Params }
+// Hasher hashes with fixed parameters, at most GOMAXPROCS hashes (and verifications) at a
+// time: each holds Params.Memory for its duration, and more at once would only share the same
+// cores. A burst of logins or registrations queues here instead of growing the heap with it
+// (measured: 250 registrations from 16 clients took the server's RSS to 200 MB without this).
+type Hasher struct {
+	p     Params
+	slots chan struct{}
+	key   func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+}
 
 // NewHasher returns a hasher using p.
-func NewHasher(p Params) *Hasher { return &Hasher{p: p} }
+func NewHasher(p Params) *Hasher {
+	return &Hasher{p: p, slots: make(chan struct{}, runtime.GOMAXPROCS(0)), key: argon2.IDKey}
+}
+
+// idKey runs argon2id in one of the hasher's slots.
+func (h *Hasher) idKey(pw string, salt []byte, p Params, keyLen uint32) []byte {
+	h.slots <- struct{}{}
+	defer func() { <-h.slots }()
+	return h.key([]byte(pw), salt, p.Time, p.Memory, p.Threads, keyLen)
+}
 
 // Hash returns the PHC-formatted argon2id hash of pw with a fresh random salt.
 func (h *Hasher) Hash(pw string) (string, error) {
@@ -42,7 +59,7 @@ func (h *Hasher) Hash(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, h.p.Time, h.p.Memory, h.p.Threads, keyLen)
+	key := h.idKey(pw, salt, h.p, keyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, h.p.Memory, h.p.Time, h.p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -71,6 +88,6 @@ func (h *Hasher) Verify(hash, pw string) (bool, error) {
 	if err != nil || len(want) == 0 {
 		return false, errors.New("password: malformed key")
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := h.idKey(pw, salt, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
