@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -61,18 +62,22 @@ var (
 	uploadFormFields = map[string]bool{"title": true, "expiresAt": true}
 )
 
-// uploadMemory is how much of a multipart upload is held in memory; the rest spills to a
-// temporary file that is removed when the request ends.
-const uploadMemory = 1 << 20
-
 // multipartOverhead is the room the multipart framing and the small fields may take on top
 // of the largest accepted file.
 const multipartOverhead = 64 << 10
 
+// maxUploadParts bounds the parts of an upload form (one file, two fields, some slack).
+const maxUploadParts = 16
+
+// uploadDocument streams the form: fields are kept as they come, and the file part goes
+// straight into the blob store (document.Service.Stage) rather than being held or spooled,
+// since its fields may follow it. Upload then validates the fields and records the document,
+// or the staged content is discarded: a refused upload stores nothing.
 func (a *API) uploadDocument(c *gin.Context) {
-	// Authorize before reading a byte of the body, so a stranger cannot make the server spool
-	// an upload to disk.
-	if err := a.workspaces.Authorize(c.Request.Context(), c.Param("wid"), userID(c), authz.DocumentUpload); err != nil {
+	ctx, wid, actor := c.Request.Context(), c.Param("wid"), userID(c)
+	// Authorize before reading a byte of the body, so a stranger cannot make the server store
+	// an upload.
+	if err := a.workspaces.Authorize(ctx, wid, actor, authz.DocumentUpload); err != nil {
 		abortWithError(c, a.log, err)
 		return
 	}
@@ -81,59 +86,20 @@ func (a *API) uploadDocument(c *gin.Context) {
 		abortWithError(c, a.log, errNotMultipart)
 		return
 	}
-	if err := c.Request.ParseMultipartForm(uploadMemory); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			abortWithError(c, a.log, errUploadTooBig)
-			return
-		}
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
 		abortWithError(c, a.log, errBadMultipart)
 		return
 	}
-	form := c.Request.MultipartForm
-	defer func() { _ = form.RemoveAll() }()
-
-	var fields apperr.Fields
-	for name, values := range form.Value {
-		if !uploadFormFields[name] {
-			fields.Add(name, "is not a known field")
-		} else if len(values) != 1 {
-			fields.Add(name, "must be given once")
-		}
-	}
-	for name := range form.File {
-		if name != "file" {
-			fields.Add(name, "is not a known field")
-		}
-	}
-	files := form.File["file"]
-	if len(files) != 1 {
-		abortWithError(c, a.log, errNeedOneFile)
-		return
-	}
-	in := document.UploadInput{Name: files[0].Filename}
-	if t := form.Value["title"]; len(t) == 1 {
-		in.Title = t[0]
-	}
-	if e := form.Value["expiresAt"]; len(e) == 1 && e[0] != "" {
-		t, err := time.Parse(time.RFC3339Nano, e[0])
-		if err != nil {
-			fields.Add("expiresAt", "must be an RFC 3339 time such as 2026-05-01T09:00:00Z")
-		}
-		in.ExpiresAt = &t
-	}
-	if err := fields.Err(); err != nil {
-		abortWithError(c, a.log, err)
-		return
-	}
-	f, err := openPart(files[0])
+	in, err := a.readUploadForm(c, mr)
 	if err != nil {
+		if in.Staged != nil {
+			a.documents.Discard(ctx, in.Staged)
+		}
 		abortWithError(c, a.log, err)
 		return
 	}
-	defer f.Close()
-	in.Content = f
-	d, err := a.documents.Upload(c.Request.Context(), userID(c), c.Param("wid"), in)
+	d, err := a.documents.Upload(ctx, actor, wid, in) // discards staged content it refuses
 	if err != nil {
 		abortWithError(c, a.log, err)
 		return
@@ -142,12 +108,98 @@ func (a *API) uploadDocument(c *gin.Context) {
 	writeDocument(c, http.StatusCreated, d)
 }
 
-func openPart(fh *multipart.FileHeader) (multipart.File, error) {
-	f, err := fh.Open()
-	if err != nil {
-		return nil, fmt.Errorf("open uploaded part: %w", err)
+// readUploadForm reads every part of the form, staging the file's content as it streams in.
+// The input it returns holds the staged content even with an error, for the caller to discard.
+func (a *API) readUploadForm(c *gin.Context, mr *multipart.Reader) (document.UploadInput, error) {
+	var (
+		in     document.UploadInput
+		fields apperr.Fields
+		seen   = map[string]bool{}
+		files  int
+	)
+	for parts := 0; ; parts++ {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return in, uploadBodyError(err)
+		}
+		if parts == maxUploadParts {
+			return in, errBadMultipart.WithMessage(fmt.Sprintf("an upload form has at most %d parts", maxUploadParts))
+		}
+		name := part.FormName()
+		switch {
+		case part.FileName() != "" && name == "file":
+			if files++; files > 1 {
+				break // refused below, once the form is read
+			}
+			in.Name = part.FileName()
+			body := &erringReader{r: part}
+			if in.Staged, err = a.documents.Stage(c.Request.Context(), userID(c), c.Param("wid"), body); err != nil {
+				if body.err != nil && !errors.Is(err, document.ErrTooLarge) {
+					return in, uploadBodyError(body.err)
+				}
+				return in, err
+			}
+		case part.FileName() == "" && uploadFormFields[name]:
+			value, err := io.ReadAll(io.LimitReader(part, multipartOverhead))
+			if err != nil {
+				return in, uploadBodyError(err)
+			}
+			if seen[name] {
+				fields.Add(name, "must be given once")
+			}
+			seen[name] = true
+			switch name {
+			case "title":
+				in.Title = string(value)
+			case "expiresAt":
+				if len(value) > 0 {
+					t, err := time.Parse(time.RFC3339Nano, string(value))
+					if err != nil {
+						fields.Add("expiresAt", "must be an RFC 3339 time such as 2026-05-01T09:00:00Z")
+					}
+					in.ExpiresAt = &t
+				}
+			}
+		default:
+			fields.Add(name, "is not a known field")
+		}
+		// Whatever is left of the part (an unknown one, a second file) is read and dropped;
+		// the request's body limit bounds it.
+		if _, err := io.Copy(io.Discard, part); err != nil {
+			return in, uploadBodyError(err)
+		}
 	}
-	return f, nil
+	if files != 1 {
+		return in, errNeedOneFile
+	}
+	return in, fields.Err()
+}
+
+// uploadBodyError is the answer to a body that could not be read: too large for the limit, or
+// not a well-formed multipart form (a client that went away included).
+func uploadBodyError(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return errUploadTooBig
+	}
+	return errBadMultipart
+}
+
+// erringReader remembers the error its reader gave, to tell a broken body from a refused file.
+type erringReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *erringReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.err = err
+	}
+	return n, err
 }
 
 func (a *API) listDocuments(c *gin.Context) {

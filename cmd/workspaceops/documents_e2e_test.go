@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +150,11 @@ func TestUploadLimits(t *testing.T) {
 	s.upload(t, member.token, wid, "empty.txt", nil, false).want(t, 400, "validation_failed")
 	s.upload(t, member.token, wid, "ok.txt", []byte("hi"), false, "expiresAt", "soon").want(t, 400, "validation_failed")
 	s.upload(t, member.token, wid, "ok.txt", []byte("hi"), false, "owner", "me").want(t, 400, "validation_failed")
+	// The file first, its fields after: the content streams in before they are read.
+	s.upload(t, member.token, wid, "ok.txt", []byte("hi"), true, "expiresAt", "soon").want(t, 400, "validation_failed")
+	s.upload(t, member.token, wid, "ok.txt", []byte("hi"), true, "owner", "me").want(t, 400, "validation_failed")
+	s.upload(t, member.token, wid, "ok.txt", []byte("hi"), true, "title", "a", "title", "b").want(t, 400, "validation_failed")
+	s.upload(t, member.token, wid, "big.bin", bytes.Repeat([]byte("x"), 1025), true, "title", "Big").want(t, 413, "file_too_large")
 	s.call("POST", docs, member.token, `{"file":"x"}`).want(t, 415, "unsupported_media_type")
 	if n := len(s.call("GET", docs, member.token, nil).want(t, 200).items()); n != 0 {
 		t.Fatalf("refused uploads stored %d documents", n)
@@ -180,4 +187,29 @@ func TestOverview(t *testing.T) {
 	}
 	stranger := s.register(t, "stranger@example.com")
 	s.call("GET", "/api/v1/workspaces/"+wid+"/overview", stranger.token, nil).want(t, 404)
+}
+
+// Refused uploads leave nothing on disk, whichever order the form's parts come in: the
+// embedded store's content directory holds only the accepted file afterwards.
+func TestRefusedUploadsLeaveNoContent(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, map[string]string{"MONGO_URI": "", "WSO_DATA_DIR": dir, "WSO_MAX_UPLOAD_BYTES": "1024"})
+	wid, _, member, viewer := s.team(t)
+	for _, fileFirst := range []bool{true, false} {
+		s.upload(t, member.token, wid, "a.txt", []byte("hi"), fileFirst, "expiresAt", "2001-01-01T00:00:00Z").want(t, 400, "validation_failed")
+		s.upload(t, member.token, wid, "a.txt", []byte("hi"), fileFirst, "colour", "red").want(t, 400, "validation_failed")
+		s.upload(t, member.token, wid, "big.bin", bytes.Repeat([]byte("x"), 4096), fileFirst, "title", "Big").want(t, 413, "file_too_large")
+		s.upload(t, viewer.token, wid, "a.txt", []byte("hi"), fileFirst).want(t, 403, "forbidden")
+	}
+	s.upload(t, member.token, wid, "kept.txt", []byte("kept"), true, "title", "Kept").want(t, 201)
+	var files []string
+	err := filepath.WalkDir(filepath.Join(dir, "content"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil || len(files) != 1 {
+		t.Fatalf("content files after refused uploads and one accepted: %v, %v", files, err)
+	}
 }

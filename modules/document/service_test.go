@@ -745,3 +745,44 @@ func TestSweepDoesNotUndoAConcurrentExpiryChange(t *testing.T) {
 		t.Fatalf("events %v, want only the user's update", names)
 	}
 }
+
+// Content staged ahead of its fields (a form that sends the file first) becomes a document when
+// the fields are valid and is removed when they are not, or when the upload is abandoned; a
+// stranger cannot stage anything.
+func TestStagedUpload(t *testing.T) {
+	f := newFixture(t)
+	r := &countingReader{r: strings.NewReader("secret")}
+	if _, err := f.svc.Stage(ctx, "outsider", wid, r); err == nil || r.n != 0 {
+		t.Fatalf("an outsider staged content: %v (read %d bytes)", err, r.n)
+	}
+
+	st, err := f.svc.Stage(ctx, "member", wid, strings.NewReader("%PDF-1.7 report"))
+	if err != nil || f.blobs.Len() != 1 {
+		t.Fatalf("stage: %v, %d blobs", err, f.blobs.Len())
+	}
+	past := f.clock.Now().Add(-time.Hour) // refused: a document cannot expire in the past
+	if _, err := f.svc.Upload(ctx, "member", wid, document.UploadInput{Name: "r.pdf", ExpiresAt: &past, Staged: st}); apperr.KindOf(err) != apperr.Invalid {
+		t.Fatalf("invalid fields: %v", err)
+	}
+	if f.blobs.Len() != 0 {
+		t.Fatalf("the staged content of a refused upload stayed: %d blobs", f.blobs.Len())
+	}
+
+	st, err = f.svc.Stage(ctx, "member", wid, strings.NewReader("%PDF-1.7 report"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.svc.Upload(ctx, "member", wid, document.UploadInput{Name: "r.pdf", Title: "Report", Staged: st})
+	if err != nil || d.Title != "Report" || d.Size != 15 || d.ContentType != "application/pdf" || f.blobs.Len() != 1 {
+		t.Fatalf("upload of staged content: %+v, %v, %d blobs", d, err, f.blobs.Len())
+	}
+
+	st, err = f.svc.Stage(ctx, "member", wid, strings.NewReader("abandoned"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Discard(ctx, st)
+	if f.blobs.Len() != 1 {
+		t.Fatalf("discarded content stayed: %d blobs", f.blobs.Len())
+	}
+}

@@ -2,6 +2,7 @@ package document
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,17 +23,62 @@ import (
 const defaultName = "file"
 
 // UploadInput is a new document: its file name as the client sent it, an optional title
-// (defaults to the name) and expiry, and the content.
+// (defaults to the name) and expiry, and the content: a reader, or content already stored by
+// Stage (for a form whose fields may follow the file).
 type UploadInput struct {
 	Name      string
 	Title     string
 	ExpiresAt *time.Time
 	Content   io.Reader
+	Staged    *Staged
+}
+
+// Staged is content stored before the fields of its upload are known (a multipart form may
+// send them after the file): Upload turns it into a document, or Discard removes it. Streaming
+// the file straight into the blob store spares holding or spooling it first.
+type Staged struct {
+	blob        Blob
+	workspaceID string
+	actorID     string
+}
+
+// Stage authorizes an upload and stores its content (at most the maximum size), for Upload
+// or Discard to finish. Errors are those of Upload's content: ErrTooLarge, ErrEmptyFile.
+func (s *Service) Stage(ctx context.Context, actorID, workspaceID string, content io.Reader) (*Staged, error) {
+	if err := s.authorize(ctx, workspaceID, actorID, authz.DocumentUpload); err != nil {
+		return nil, err
+	}
+	blob, err := s.blobs.Put(ctx, ids.New(), content, s.maxSize)
+	if err != nil {
+		return nil, fmt.Errorf("store content: %w", err)
+	}
+	return &Staged{blob: blob, workspaceID: workspaceID, actorID: actorID}, nil
+}
+
+// Discard removes staged content that did not become a document; it outlives ctx's end.
+func (s *Service) Discard(ctx context.Context, st *Staged) {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if err := s.blobs.Delete(cctx, st.blob.ID); err != nil {
+		s.log.ErrorContext(ctx, "orphaned staged document content",
+			slog.String("workspace_id", st.workspaceID), slog.String("blob_id", st.blob.ID), slog.Any("error", err))
+	}
 }
 
 // Upload stores a new document. It authorizes and validates before reading a byte, stores the
-// content, then the metadata; if the metadata cannot be stored the content is removed again.
-func (s *Service) Upload(ctx context.Context, actorID, workspaceID string, in UploadInput) (Document, error) {
+// content (or takes the staged content), then the metadata; if the fields are invalid or the
+// metadata cannot be stored, the content is removed again.
+func (s *Service) Upload(ctx context.Context, actorID, workspaceID string, in UploadInput) (d Document, err error) {
+	if st := in.Staged; st != nil {
+		if st.workspaceID != workspaceID || st.actorID != actorID {
+			return Document{}, errors.New("document: staged content belongs to another upload")
+		}
+		defer func() {
+			if err != nil {
+				s.Discard(ctx, st)
+			}
+		}()
+	}
 	if err := s.authorize(ctx, workspaceID, actorID, authz.DocumentUpload); err != nil {
 		return Document{}, err
 	}
@@ -53,26 +99,31 @@ func (s *Service) Upload(ctx context.Context, actorID, workspaceID string, in Up
 	if err := fields.Err(); err != nil {
 		return Document{}, err
 	}
-	if in.Content == nil {
+	var blob Blob
+	switch {
+	case in.Staged != nil:
+		blob = in.Staged.blob
+	case in.Content == nil:
 		return Document{}, ErrEmptyFile
+	default:
+		if blob, err = s.blobs.Put(ctx, ids.New(), in.Content, s.maxSize); err != nil {
+			return Document{}, fmt.Errorf("store content: %w", err)
+		}
 	}
-
-	blob, err := s.blobs.Put(ctx, ids.New(), in.Content, s.maxSize)
-	if err != nil {
-		return Document{}, fmt.Errorf("store content: %w", err)
-	}
-	d := Document{
+	d = Document{
 		ID: ids.New(), WorkspaceID: workspaceID, Name: name, Title: title,
 		Size: blob.Size, ContentType: blob.ContentType, SHA256: blob.SHA256, BlobID: blob.ID,
 		UploadedBy: actorID, CreatedAt: now, UpdatedAt: now, ExpiresAt: expiresAt,
 		ExpiryStatus: ExpiryStatusAt(expiresAt, now, s.window), Version: 1,
 	}
 	if err := s.repo.Create(ctx, d); err != nil {
-		cctx, cancel := cleanupContext(ctx)
-		defer cancel()
-		if derr := s.blobs.Delete(cctx, blob.ID); derr != nil {
-			s.log.ErrorContext(ctx, "orphaned document content after a failed create",
-				slog.String("workspace_id", workspaceID), slog.String("blob_id", blob.ID), slog.Any("error", derr))
+		if in.Staged == nil { // staged content is discarded above
+			cctx, cancel := cleanupContext(ctx)
+			defer cancel()
+			if derr := s.blobs.Delete(cctx, blob.ID); derr != nil {
+				s.log.ErrorContext(ctx, "orphaned document content after a failed create",
+					slog.String("workspace_id", workspaceID), slog.String("blob_id", blob.ID), slog.Any("error", derr))
+			}
 		}
 		return Document{}, fmt.Errorf("create document: %w", err)
 	}
