@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -66,6 +67,9 @@ var (
 // of the largest accepted file.
 const multipartOverhead = 64 << 10
 
+// uploadReadBuffer is how much of an upload's body one read takes from the connection.
+const uploadReadBuffer = 64 << 10
+
 // maxUploadParts bounds the parts of an upload form (one file, two fields, some slack).
 const maxUploadParts = 16
 
@@ -81,16 +85,18 @@ func (a *API) uploadDocument(c *gin.Context) {
 		abortWithError(c, a.log, err)
 		return
 	}
-	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
 		abortWithError(c, a.log, errNotMultipart)
 		return
 	}
-	mr, err := c.Request.MultipartReader()
-	if err != nil {
+	if params["boundary"] == "" {
 		abortWithError(c, a.log, errBadMultipart)
 		return
 	}
+	// Read the body 64 KiB at a time: the multipart reader asks for 4 KiB per read, which
+	// would be a system call per 4 KiB of a file.
+	mr := multipart.NewReader(bufio.NewReaderSize(c.Request.Body, uploadReadBuffer), params["boundary"])
 	in, err := a.readUploadForm(c, mr)
 	if err != nil {
 		if in.Staged != nil {

@@ -96,7 +96,7 @@ func (b *Blobs) write(ctx context.Context, id, final string, r io.Reader, maxByt
 	}
 	hash := sha256.New()
 	head := &headWriter{}
-	size, err := io.CopyBuffer(io.MultiWriter(f, hash, head), io.LimitReader(r, limit), make([]byte, copyBuffer))
+	size, err := copyFull(io.MultiWriter(f, hash, head), io.LimitReader(r, limit), make([]byte, copyBuffer))
 	switch {
 	case size > maxBytes:
 		return document.Blob{}, document.ErrTooLarge
@@ -129,6 +129,27 @@ func (b *Blobs) write(ctx context.Context, id, final string, r io.Reader, maxByt
 		return nil
 	})
 	return blob, err
+}
+
+// copyFull copies r to w in writes of a whole buffer (but the last): readers such as a
+// multipart part return a few KiB per read, and a write each would be a system call each.
+func copyFull(w io.Writer, r io.Reader, buf []byte) (int64, error) {
+	var total int64
+	for {
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return total, werr
+			}
+			total += int64(n)
+		}
+		switch {
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return total, nil
+		case err != nil:
+			return total, err
+		}
+	}
 }
 
 // headWriter keeps the first 512 bytes written, what content sniffing reads.
