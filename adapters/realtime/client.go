@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,6 +41,10 @@ type client struct {
 	space       chan struct{} // made on demand: a replay waiting for the writer to make room
 	timer       *time.Timer   // auth deadline, then token expiry
 	ended       bool
+
+	// writeSince is when the transport's current socket write began (Unix ns), 0 between
+	// writes: a write that lasts means the peer is not reading (see enqueueLive).
+	writeSince atomic.Int64
 }
 
 func newClient(h *Hub, id string, sse bool) *client {
@@ -107,6 +112,53 @@ func (c *client) enqueueLocked(f frame) bool {
 	return true
 }
 
+// enqueueLive adds a live frame of a room. A full queue means one of two things. Either the
+// server is behind: its writers have not had the CPU to drain the queues as fast as changes
+// arrive (a burst of writes to a room with many members on a busy core); then the frame waits
+// for room, and so does the delivery that holds the room (and the REST request or bus message
+// behind it), so producers slow down to what the sockets take instead of readers being dropped.
+// Or the peer stopped reading: its writer is stuck in a socket write (the kernel buffers are
+// full); then, as after LiveWait, the client is closed with 4008 (it resumes with since).
+func (c *client) enqueueLive(f frame) bool {
+	var deadline time.Time
+	for {
+		c.mu.Lock()
+		if c.closing || len(c.queue) < c.hub.opts.QueueSize {
+			ok := c.enqueueLocked(f)
+			c.mu.Unlock()
+			return ok
+		}
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(c.hub.opts.LiveWait)
+		}
+		since := c.writeSince.Load()
+		if (since != 0 && now.UnixNano()-since > int64(c.hub.opts.StuckWrite)) || !now.Before(deadline) {
+			c.closeLocked(ClosePolicy, "slow consumer: outgoing queue full", false)
+			c.mu.Unlock()
+			return false
+		}
+		space := c.spaceLocked()
+		c.mu.Unlock()
+		// Wake for room, or to look at the writer again.
+		t := time.NewTimer(min(deadline.Sub(now), c.hub.opts.StuckWrite/4))
+		select {
+		case <-space:
+		case <-c.done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// spaceLocked returns the channel the writer signals when it takes a frame (c.mu is held).
+func (c *client) spaceLocked() chan struct{} {
+	if c.space == nil {
+		c.space = make(chan struct{}, 1)
+	}
+	return c.space
+}
+
 // enqueueWait adds a frame on behalf of a replay, which may wait: it waits (at most the write
 // timeout) while the queue is half full, leaving the other half to live frames.
 func (c *client) enqueueWait(f frame) bool {
@@ -122,10 +174,7 @@ func (c *client) enqueueWait(f frame) bool {
 			c.mu.Unlock()
 			return ok
 		}
-		if c.space == nil {
-			c.space = make(chan struct{}, 1)
-		}
-		space := c.space
+		space := c.spaceLocked()
 		c.mu.Unlock()
 		wait := time.Until(deadline)
 		if wait <= 0 {

@@ -254,7 +254,10 @@ func (w *wsConn) write() {
 			}
 			return
 		}
-		if err := w.conn.Write(context.Background(), websocket.MessageText, f.b); err != nil {
+		w.c.writeSince.Store(time.Now().UnixNano())
+		err := w.conn.Write(context.Background(), websocket.MessageText, f.b)
+		w.c.writeSince.Store(0)
+		if err != nil {
 			_ = w.conn.CloseNow()
 			return
 		}

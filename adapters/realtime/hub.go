@@ -165,7 +165,7 @@ func (s *sub) send(f frame) {
 		return
 	}
 	if !s.joining {
-		s.c.enqueue(f)
+		s.c.enqueueLive(f)
 		return
 	}
 	if len(s.buf) >= s.c.hub.opts.QueueSize {

@@ -678,3 +678,101 @@ func TestOriginIsChecked(t *testing.T) {
 	}
 	conn.CloseNow()
 }
+
+// joinRaw registers a client without a transport, authenticates it as u and joins it to w; the
+// test drains it through attachWriter (or not at all).
+func joinRaw(t *testing.T, f *fixture, c *client, u, w string) {
+	t.Helper()
+	if !f.h.register(c) {
+		t.Fatal("register")
+	}
+	f.h.authenticated(c, nil, identity.Principal{UserID: u, ExpiresAt: time.Now().Add(time.Hour)}, true)
+	t.Cleanup(func() { f.h.unregister(c) })
+	if err := f.h.join(context.Background(), c, nil, w, 0, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBehindServerSlowsProducersInsteadOfDroppingReaders: a writer that drains its queue slowly
+// but steadily (a busy core, not a peer that stopped reading) makes a burst of changes wait for
+// room: every frame arrives, in order, and the connection stays open.
+func TestBehindServerSlowsProducersInsteadOfDroppingReaders(t *testing.T) {
+	f := newFixture(t, Options{QueueSize: 8})
+	w, u := ids.New(), ids.New()
+	f.az.set(w, u, true)
+	c := newClient(f.h, "behind", false)
+	got := make(chan int64, 1000)
+	c.attachWriter(func() {
+		go func() {
+			for {
+				fr, ok, _, _, _ := c.next()
+				if !ok {
+					return
+				}
+				time.Sleep(time.Millisecond) // a writer short of CPU
+				if fr.seq != 0 { // not the joined frame
+					got <- fr.seq
+				}
+			}
+		}()
+	})
+	joinRaw(t, f, c, u, w)
+	const n = 100
+	for range n {
+		f.publish(w, events.WorkItemUpdated, nil)
+	}
+	for want := int64(1); want <= n; want++ {
+		select {
+		case seq := <-got:
+			if seq != want {
+				t.Fatalf("frame %d came as %d", want, seq)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("frame %d never came", want)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		t.Fatalf("closed with %d (%s) though its writer kept draining", c.code, c.reason)
+	}
+}
+
+// TestPeerThatStopsReadingIsClosedAfterStuckWrite: a writer stuck in a socket write (its peer
+// reads nothing) gets the client closed with 4008 once the queue is full and the write has
+// lasted StuckWrite, and the changes of the room go on for the others.
+func TestPeerThatStopsReadingIsClosedAfterStuckWrite(t *testing.T) {
+	f := newFixture(t, Options{QueueSize: 8, StuckWrite: 50 * time.Millisecond, LiveWait: time.Minute})
+	w, u := ids.New(), ids.New()
+	f.az.set(w, u, true)
+	fast := f.login(u)
+	fast.join(w, -1)
+	stuck := newClient(f.h, "stuck", false)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	stuck.attachWriter(func() {
+		go func() {
+			if _, ok, _, _, _ := stuck.next(); !ok {
+				return
+			}
+			stuck.writeSince.Store(time.Now().UnixNano()) // in a socket write that never returns
+			<-release
+		}()
+	})
+	joinRaw(t, f, stuck, u, w)
+	start := time.Now()
+	for i := range int64(20) {
+		e := f.publish(w, events.WorkItemUpdated, nil)
+		if got := fast.events(1); got[0] != e.Seq || e.Seq != i+1 {
+			t.Fatalf("the fast client got %v, want %d", got, e.Seq)
+		}
+	}
+	if el := time.Since(start); el > 10*time.Second {
+		t.Fatalf("the room waited %s on a peer that reads nothing", el)
+	}
+	stuck.mu.Lock()
+	defer stuck.mu.Unlock()
+	if !stuck.closing || stuck.code != ClosePolicy {
+		t.Fatalf("stuck client: closing=%v code=%d", stuck.closing, stuck.code)
+	}
+}

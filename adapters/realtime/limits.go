@@ -18,8 +18,16 @@ type Options struct {
 	// WriteTimeout bounds one batch of writes to a peer; a peer that accepts nothing for this
 	// long is dropped.
 	WriteTimeout time.Duration
-	// QueueSize is the per-connection outgoing queue, in frames; a full queue closes 4008.
+	// QueueSize is the per-connection outgoing queue, in frames. A live frame that finds it full
+	// waits for room while the connection's writer is making progress (the server is behind:
+	// whoever produces the changes slows down to what the sockets take), for at most LiveWait;
+	// a writer stuck in a socket write for StuckWrite (the peer stopped reading), or the end of
+	// LiveWait, closes the connection with 4008.
 	QueueSize int
+	// LiveWait bounds how long one live frame waits for room in a full queue.
+	LiveWait time.Duration
+	// StuckWrite is how long a socket write may take before the peer counts as not reading.
+	StuckWrite time.Duration
 	// SendBuffer is the kernel send buffer of each connection, in bytes (the kernel may double
 	// it): it bounds the memory a connection holds outside the queue, and how much a peer that
 	// stopped reading absorbs before its queue fills.
@@ -52,6 +60,8 @@ const (
 	DefaultAuthTimeout     = 10 * time.Second
 	DefaultWriteTimeout    = 10 * time.Second
 	DefaultQueueSize       = 256
+	DefaultLiveWait        = 2 * time.Second
+	DefaultStuckWrite      = 500 * time.Millisecond
 	DefaultSendBuffer      = 64 << 10
 	DefaultReadLimit       = 16 << 10
 	DefaultMaxJoins        = 100
@@ -82,6 +92,8 @@ func (o Options) withDefaults() Options {
 	def(&o.AuthTimeout, DefaultAuthTimeout)
 	def(&o.WriteTimeout, DefaultWriteTimeout)
 	def(&o.FillWait, DefaultFillWait)
+	def(&o.LiveWait, DefaultLiveWait)
+	def(&o.StuckWrite, DefaultStuckWrite)
 	def(&o.TicketTTL, DefaultTicketTTL)
 	defInt(&o.QueueSize, DefaultQueueSize)
 	defInt(&o.SendBuffer, DefaultSendBuffer)

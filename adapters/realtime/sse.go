@@ -187,27 +187,34 @@ func (h *Hub) writeSSE(conn net.Conn, bw *bufio.Writer, c *client) {
 			return
 		}
 		_ = conn.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
-		for {
-			f, ok, closing, code, reason := c.next()
-			if !ok {
-				if closing {
-					if code != 0 {
-						writeSSEMessage(bw, frame{b: encodeClose(code, reason)})
-					}
-					_ = bw.Flush()
-					return
-				}
-				break
-			}
-			writeSSEMessage(bw, f)
-			if bw.Buffered() > 32<<10 {
-				if bw.Flush() != nil {
-					return
-				}
-			}
-		}
-		if bw.Flush() != nil {
+		if !h.drainSSE(bw, c) {
 			return
+		}
+	}
+}
+
+// drainSSE writes what is queued as SSE messages, marking the time spent writing (see
+// client.enqueueLive); it reports false once the stream is over.
+func (h *Hub) drainSSE(bw *bufio.Writer, c *client) bool {
+	c.writeSince.Store(time.Now().UnixNano())
+	defer c.writeSince.Store(0)
+	for {
+		f, ok, closing, code, reason := c.next()
+		if !ok {
+			if closing {
+				if code != 0 {
+					writeSSEMessage(bw, frame{b: encodeClose(code, reason)})
+				}
+				_ = bw.Flush()
+				return false
+			}
+			return bw.Flush() == nil
+		}
+		writeSSEMessage(bw, f)
+		if bw.Buffered() > 32<<10 {
+			if bw.Flush() != nil {
+				return false
+			}
 		}
 	}
 }
