@@ -71,7 +71,7 @@ var Vars = []Var{
 	{"WSO_OVERVIEW_COALESCE", "1s", "at most one overview:updated per workspace per this window"},
 	{"WSO_WS_PING_INTERVAL", "25s", "how often the server pings WebSockets (and writes an SSE comment); a peer silent for the next interval is dropped"},
 	{"WSO_WS_DRAIN", "5s", "at shutdown, after REST drained, sockets are closed (1001) in batches spread over this period"},
-	{"WSO_WS_QUEUE_SIZE", "256", "outgoing frames queued per connection; a client that lets it fill is closed with 4008"},
+	{"WSO_WS_QUEUE_SIZE", "256", "outgoing frames queued per connection; a client that lets it fill by not reading is closed with 4008"},
 	{"WSO_WS_SEND_BUFFER", "65536", "kernel send buffer per WebSocket or SSE stream, in bytes: bounds memory per connection and how much a stalled client absorbs"},
 	{"WSO_WS_MAX_CONNS_PER_USER", "20", "WebSocket connections and SSE streams one user may hold at once"},
 	{"WSO_REPLAY_LIMIT", "1000", "most events a resuming join replays from the audit log; beyond it the client gets resync"},
