@@ -710,7 +710,7 @@ func TestBehindServerSlowsProducersInsteadOfDroppingReaders(t *testing.T) {
 					return
 				}
 				time.Sleep(time.Millisecond) // a writer short of CPU
-				if fr.seq != 0 { // not the joined frame
+				if fr.seq != 0 {             // not the joined frame
 					got <- fr.seq
 				}
 			}
