@@ -44,3 +44,29 @@ func TestOptionalAndTimestampFields(t *testing.T) {
 		}
 	}
 }
+
+// A body must be one JSON object whose keys are the fields' names exactly: null is not an
+// empty object (login would count it as a failed attempt), and "TITLE" is not "title".
+func TestBodyMustBeAnObjectWithExactKeys(t *testing.T) {
+	type body struct {
+		Title string `json:"title"`
+		Email string `json:"email"`
+	}
+	for _, in := range []string{`null`, `[]`, `42`, `"x"`, `true`} {
+		var b body
+		if err := decodeString(t, in, &b); apperr.As(err) == nil || apperr.As(err).Code != "malformed_json" {
+			t.Fatalf("%s: %v, want malformed_json", in, err)
+		}
+	}
+	for _, in := range []string{`{"TITLE":"x"}`, `{"Title":"x"}`, `{"title":"x","eMail":"a@b.c"}`} {
+		var b body
+		err := decodeString(t, in, &b)
+		if e := apperr.As(err); e == nil || e.Code != "validation_failed" || b.Title != "" {
+			t.Fatalf("%s: %v (%+v), want an unknown field refused", in, err, b)
+		}
+	}
+	var b body
+	if err := decodeString(t, ` {"title":"x","email":"a@b.c"} `, &b); err != nil || b.Title != "x" || b.Email != "a@b.c" {
+		t.Fatalf("exact keys: %+v, %v", b, err)
+	}
+}

@@ -6,8 +6,11 @@
 package token
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -62,6 +65,9 @@ func (j *JWT) Issue(userID string, now time.Time) (identity.Token, error) {
 
 // Verify checks the token and returns its subject.
 func (j *JWT) Verify(tok string, now time.Time) (identity.Principal, error) {
+	if err := numericTimes(tok); err != nil {
+		return identity.Principal{}, fmt.Errorf("%w: %v", identity.ErrInvalidToken, err)
+	}
 	var claims jwt.RegisteredClaims
 	parsed, err := jwt.ParseWithClaims(tok, &claims,
 		func(*jwt.Token) (any, error) { return j.cfg.Secret, nil },
@@ -80,4 +86,27 @@ func (j *JWT) Verify(tok string, now time.Time) (identity.Principal, error) {
 		return identity.Principal{}, fmt.Errorf("%w: missing sub or iat", identity.ErrInvalidToken)
 	}
 	return identity.Principal{UserID: claims.Subject, ExpiresAt: claims.ExpiresAt.UTC()}, nil
+}
+
+// numericTimes refuses a token whose exp, iat or nbf is not a JSON number: RFC 7519 makes them
+// NumericDates, but the library also reads a string such as "9999999999".
+func numericTimes(tok string) error {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return errors.New("not three segments")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return fmt.Errorf("payload: %w", err)
+	}
+	var claims map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return fmt.Errorf("payload: %w", err)
+	}
+	for _, name := range []string{"exp", "iat", "nbf"} {
+		if v, ok := claims[name]; ok && (len(v) == 0 || !(v[0] == '-' || v[0] >= '0' && v[0] <= '9')) {
+			return fmt.Errorf("%s is not a number", name)
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package token
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,8 @@ func TestVerifyRejects(t *testing.T) {
 		"garbage":              "not.a.jwt",
 		"empty":                "",
 		"tampered payload":     parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"admin"}`)) + "." + parts[2],
+		"exp as a string":      sign(t, jwt.SigningMethodHS256, secret, with("exp", fmt.Sprint(now.Add(time.Hour).Unix()))),
+		"iat as a string":      sign(t, jwt.SigningMethodHS256, secret, with("iat", fmt.Sprint(now.Unix()))),
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {

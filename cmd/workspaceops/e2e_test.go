@@ -548,3 +548,19 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// A body of null is malformed like [] or 42, not an empty object: login answers 400 and counts
+// no failed attempt (the account is not locked by it), and keys must match exactly.
+func TestNullBodyIsMalformed(t *testing.T) {
+	s := startServer(t, map[string]string{"WSO_LOGIN_MAX_FAILURES": "2"})
+	ann := s.register(t, "ann@example.com")
+	for range 3 {
+		s.call("POST", "/api/v1/auth/login", "", "null").want(t, 400, "malformed_json")
+	}
+	s.call("POST", "/api/v1/auth/login", "", map[string]string{"email": "ann@example.com", "password": "correct-horse"}).want(t, 200)
+	s.call("POST", "/api/v1/workspaces", ann.token, "null").want(t, 400, "malformed_json")
+	s.call("POST", "/api/v1/workspaces", ann.token, map[string]string{"NAME": "Launch"}).want(t, 400, "validation_failed")
+	if n := len(s.call("GET", "/api/v1/workspaces", ann.token, nil).want(t, 200).items()); n != 0 {
+		t.Fatalf("refused bodies created %d workspaces", n)
+	}
+}
