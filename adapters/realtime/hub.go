@@ -218,12 +218,13 @@ func (h *Hub) unregister(c *client) {
 	h.mu.Unlock()
 }
 
-// addUser puts an authenticated client in its user room, within the per-user limit.
+// addUser puts an authenticated client in its user room, within the per-user limit, which
+// counts the user's SSE streams too.
 func (h *Hub) addUser(c *client, uid string) bool {
 	h.usersMu.Lock()
 	defer h.usersMu.Unlock()
 	set := h.users[uid]
-	if len(set) >= h.opts.MaxConnsPerUser {
+	if len(set)+h.sseCount[uid] >= h.opts.MaxConnsPerUser {
 		return false
 	}
 	if set == nil {

@@ -776,3 +776,40 @@ func TestPeerThatStopsReadingIsClosedAfterStuckWrite(t *testing.T) {
 		t.Fatalf("stuck client: closing=%v code=%d", stuck.closing, stuck.code)
 	}
 }
+
+// One per-user limit for both transports: SSE streams count against WebSockets and the other
+// way round.
+func TestConnectionLimitCountsBothTransports(t *testing.T) {
+	f := newFixture(t, Options{MaxConnsPerUser: 3})
+	u := ids.New()
+	for range 2 {
+		if !f.h.countSSE(u, 1) {
+			t.Fatal("an SSE stream within the limit was refused")
+		}
+	}
+	ws := func(name string) *client {
+		c := newClient(f.h, name, false)
+		if !f.h.register(c) {
+			t.Fatal("register")
+		}
+		t.Cleanup(func() { f.h.unregister(c) })
+		return c
+	}
+	p := identity.Principal{UserID: u, ExpiresAt: time.Now().Add(time.Hour)}
+	if !f.h.authenticated(ws("third"), nil, p, true) {
+		t.Fatal("the third connection (two SSE, one WebSocket) was refused")
+	}
+	fourth := ws("fourth")
+	if f.h.authenticated(fourth, nil, p, true) {
+		t.Fatal("a fourth connection was accepted with a limit of 3")
+	}
+	fourth.mu.Lock()
+	code := fourth.code
+	fourth.mu.Unlock()
+	if code != ClosePolicy {
+		t.Fatalf("the refused WebSocket closed with %d, want 4008", code)
+	}
+	if f.h.countSSE(u, 1) {
+		t.Fatal("an SSE stream over the limit was accepted")
+	}
+}
