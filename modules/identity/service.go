@@ -138,9 +138,18 @@ func (s *Service) Authenticate(ctx context.Context, token string) (string, error
 }
 
 // Verify returns who a token speaks for and until when; long-lived connections (WebSocket,
-// SSE) use the expiry to close themselves when the token runs out.
-func (s *Service) Verify(_ context.Context, token string) (Principal, error) {
-	return s.tokens.Verify(token, s.clock.Now())
+// SSE) use the expiry to close themselves when the token runs out. A validly signed token of a
+// user that does not exist (any more, or in this database) is invalid: every authenticated
+// request, socket and ticket comes through here, so none acts for nobody.
+func (s *Service) Verify(ctx context.Context, token string) (Principal, error) {
+	p, err := s.tokens.Verify(token, s.clock.Now())
+	if err != nil {
+		return Principal{}, err
+	}
+	if _, err := s.Me(ctx, p.UserID); err != nil {
+		return Principal{}, err
+	}
+	return p, nil
 }
 
 // Refresh issues a fresh token to an authenticated user who still exists.

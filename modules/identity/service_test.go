@@ -225,3 +225,26 @@ func TestRefreshAndMe(t *testing.T) {
 		t.Fatalf("expired token accepted: %v", err)
 	}
 }
+
+// A validly signed token whose user does not exist is invalid everywhere tokens are checked
+// (REST, WebSocket auth and SSE tickets all verify through the service).
+func TestTokenOfAUserThatDoesNotExistIsInvalid(t *testing.T) {
+	f := newFixture(t)
+	tok, err := fakeTokens{}.Issue("nobody", f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := f.svc.Verify(ctx, tok.Value); !errors.Is(err, identity.ErrInvalidToken) {
+		t.Fatalf("Verify = %+v, %v; want ErrInvalidToken", p, err)
+	}
+	if uid, err := f.svc.Authenticate(ctx, tok.Value); !errors.Is(err, identity.ErrInvalidToken) {
+		t.Fatalf("Authenticate = %q, %v; want ErrInvalidToken", uid, err)
+	}
+	s, err := f.svc.Register(ctx, identity.RegisterInput{Email: "ann@example.com", Password: "correct-horse", DisplayName: "Ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := f.svc.Verify(ctx, s.Token.Value); err != nil || p.UserID != s.User.ID {
+		t.Fatalf("a live user's token: %+v, %v", p, err)
+	}
+}
