@@ -323,9 +323,30 @@ func (s *Service) LinkDocument(ctx context.Context, actorID, workspaceID, id, do
 	if err != nil {
 		return WorkItem{}, err
 	}
-	if wrote {
-		s.publish(ctx, events.WorkItemDocumentLinked, w, actorID, map[string]any{"documentId": documentID})
+	if !wrote {
+		return w, nil
 	}
+	// A delete of the document may have run between the check and the write: it removes the
+	// document, then its links, so a link written after that unlinking would dangle. Looking
+	// again after the write closes the gap: a document still there now will have this link
+	// removed by its deletion's unlinking; one gone already means this link is taken back.
+	if ok, err := s.documents.DocumentExists(ctx, workspaceID, documentID); err != nil || !ok {
+		if _, _, uerr := s.repo.Update(ctx, workspaceID, id, func(w *WorkItem) (bool, error) {
+			i := slices.Index(w.DocumentIDs, documentID)
+			if i < 0 {
+				return false, nil
+			}
+			w.DocumentIDs = slices.Delete(slices.Clone(w.DocumentIDs), i, i+1)
+			return true, nil
+		}); uerr != nil {
+			return WorkItem{}, errors.Join(err, fmt.Errorf("take back a link to a deleted document: %w", uerr))
+		}
+		if err != nil {
+			return WorkItem{}, fmt.Errorf("look up document: %w", err)
+		}
+		return WorkItem{}, ErrDocumentNotFound
+	}
+	s.publish(ctx, events.WorkItemDocumentLinked, w, actorID, map[string]any{"documentId": documentID})
 	return w, nil
 }
 

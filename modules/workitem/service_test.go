@@ -417,3 +417,41 @@ func TestListPagesWithCursor(t *testing.T) {
 		t.Fatalf("bad sort: %v", err)
 	}
 }
+
+// vanishingDocs is a document deleted right after the link's first look: it exists once.
+type vanishingDocs struct{ looks int }
+
+func (v *vanishingDocs) DocumentExists(context.Context, string, string) (bool, error) {
+	v.looks++
+	return v.looks == 1, nil
+}
+
+// A document deleted while it is being linked leaves no link behind: the link is taken back and
+// answered 404, and no linked event is published.
+func TestLinkRacingTheDocumentsDeletion(t *testing.T) {
+	f := newFixture(t)
+	recorder := &events.Recorder{}
+	svc, err := workitem.NewService(workitem.Deps{
+		Repo: memory.NewStore(), Authz: roles{member: "MEMBER"}, Members: roles{member: "MEMBER"}, Documents: &vanishingDocs{},
+		Events: recorder, Clock: f.clock, Log: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := svc.Create(ctx, member, wsA, workitem.CreateInput{Title: "Ship it"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.LinkDocument(ctx, member, wsA, w.ID, "doc1"); !errors.Is(err, workitem.ErrDocumentNotFound) {
+		t.Fatalf("link to a document deleted meanwhile: %v, want ErrDocumentNotFound", err)
+	}
+	got, err := svc.Get(ctx, member, wsA, w.ID)
+	if err != nil || len(got.DocumentIDs) != 0 {
+		t.Fatalf("the item links %v after the race (%v)", got.DocumentIDs, err)
+	}
+	for _, e := range recorder.Events() {
+		if e.Name == events.WorkItemDocumentLinked {
+			t.Fatal("a linked event was published for a link taken back")
+		}
+	}
+}
