@@ -52,7 +52,11 @@ func (r *Workspaces) CreateInvitation(ctx context.Context, inv workspace.Invitat
 		}
 		return fmt.Errorf("mongo: insert invitation: %w", err)
 	}
-	return nil
+	// As AddMember: one inserted after DeleteWorkspace's deletion of invitations is taken back.
+	return r.takeBackUnlessWorkspace(ctx, inv.WorkspaceID, func(ctx context.Context) error {
+		_, err := r.invitations.DeleteOne(ctx, byID(inv.ID))
+		return err
+	})
 }
 
 // PendingInvitations lists a workspace's invitations not expired at now, by id, after afterID,

@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,8 +49,38 @@ func memberFilter(workspaceID, userID string) bson.D {
 }
 
 // AddMember stores m; the _id (and the unique index) turn a second membership into
-// ErrAlreadyMember, also when two adds race.
+// ErrAlreadyMember, also when two adds race. Without transactions, a concurrent DeleteWorkspace
+// is met by order: it deletes the workspace first and its memberships after, so a membership
+// inserted and then finding the workspace gone is taken back (ErrWorkspaceNotFound), and one
+// that found it will be deleted by the deletion's second step.
 func (r *Workspaces) AddMember(ctx context.Context, m workspace.Membership) error {
+	if err := r.insertMember(ctx, m); err != nil {
+		return err
+	}
+	return r.takeBackUnlessWorkspace(ctx, m.WorkspaceID, func(ctx context.Context) error {
+		_, err := r.memberships.DeleteOne(ctx, byID(memberKey(m.WorkspaceID, m.UserID)))
+		return err
+	})
+}
+
+// takeBackUnlessWorkspace runs undo (in a context that outlives ctx) when the workspace is
+// gone, and then reports ErrWorkspaceNotFound.
+func (r *Workspaces) takeBackUnlessWorkspace(ctx context.Context, workspaceID string, undo func(context.Context) error) error {
+	_, err := r.Workspace(ctx, workspaceID)
+	if !errors.Is(err, workspace.ErrWorkspaceNotFound) {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if uerr := undo(cctx); uerr != nil {
+		return errors.Join(err, fmt.Errorf("mongo: take back a write to a deleted workspace: %w", uerr))
+	}
+	return err
+}
+
+// insertMember stores m without looking at the workspace (CreateWorkspace stores the owner's
+// membership before the workspace).
+func (r *Workspaces) insertMember(ctx context.Context, m workspace.Membership) error {
 	if _, err := r.memberships.InsertOne(ctx, toMembershipDoc(m)); err != nil {
 		if isDuplicateKey(err) {
 			return workspace.ErrAlreadyMember

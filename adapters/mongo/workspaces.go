@@ -58,7 +58,7 @@ func NewWorkspaces(db *mongodriver.Database) *Workspaces {
 // membership of a workspace that does not exist, which readers already treat as gone (the same
 // state DeleteWorkspace passes through). If the second insert fails, the membership is removed.
 func (r *Workspaces) CreateWorkspace(ctx context.Context, w workspace.Workspace, owner workspace.Membership) error {
-	if err := r.AddMember(ctx, owner); err != nil {
+	if err := r.insertMember(ctx, owner); err != nil {
 		return fmt.Errorf("mongo: create workspace owner: %w", err)
 	}
 	if _, err := r.workspaces.InsertOne(ctx, toWorkspaceDoc(w)); err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/workspaceops/workspaceops/adapters/mongo"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/modules/workspace/workspacetest"
@@ -103,7 +105,8 @@ func TestConcurrentSetRoleHasOneWinner(t *testing.T) {
 func TestMemberKeyCannotBeForged(t *testing.T) {
 	ctx := context.Background()
 	repo := mongo.NewWorkspaces(indexedDatabase(t))
-	if err := repo.AddMember(ctx, workspace.Membership{WorkspaceID: "a:b", UserID: "c", Role: workspace.Owner, JoinedAt: t0}); err != nil {
+	w := workspace.Workspace{ID: "a:b", Name: "Forged", CreatedBy: "c", CreatedAt: t0, UpdatedAt: t0, OwnerCount: 1}
+	if err := repo.CreateWorkspace(ctx, w, workspace.Membership{WorkspaceID: "a:b", UserID: "c", Role: workspace.Owner, JoinedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := repo.Member(ctx, "a", "b:c"); !errors.Is(err, workspace.ErrMemberNotFound) {
@@ -121,9 +124,15 @@ func TestMemberKeyCannotBeForged(t *testing.T) {
 // workspace, must still sweep them.
 func TestDeleteWorkspaceRetrySweepsLeftovers(t *testing.T) {
 	ctx := context.Background()
-	repo := mongo.NewWorkspaces(indexedDatabase(t))
+	db := indexedDatabase(t)
+	repo := mongo.NewWorkspaces(db)
 	wid, uid := ids.New(), ids.New()
-	if err := repo.AddMember(ctx, workspace.Membership{WorkspaceID: wid, UserID: uid, Role: workspace.Owner, JoinedAt: t0}); err != nil {
+	w := workspace.Workspace{ID: wid, Name: "Crashed", CreatedBy: uid, CreatedAt: t0, UpdatedAt: t0, OwnerCount: 1}
+	if err := repo.CreateWorkspace(ctx, w, workspace.Membership{WorkspaceID: wid, UserID: uid, Role: workspace.Owner, JoinedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	// The state a crash after the first step leaves: the workspace gone, its membership not.
+	if _, err := db.Collection("workspaces").DeleteOne(ctx, bson.D{{Key: "_id", Value: wid}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := repo.DeleteWorkspace(ctx, wid); !errors.Is(err, workspace.ErrWorkspaceNotFound) {

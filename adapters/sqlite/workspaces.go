@@ -154,14 +154,20 @@ func (r *Workspaces) AddMember(ctx context.Context, m workspace.Membership) erro
 	return r.addMember(ctx, r.db.w, m)
 }
 
+// addMember inserts the membership only while its workspace exists, in one statement: the
+// database has one writer, so a DeleteWorkspace either ran before (nothing inserted) or runs
+// after (and deletes it).
 func (r *Workspaces) addMember(ctx context.Context, q querier, m workspace.Membership) error {
-	_, err := r.db.exec(ctx, q, "INSERT INTO memberships ("+membershipColumns+") VALUES (?, ?, ?, ?)",
-		m.WorkspaceID, m.UserID, string(m.Role), ms(m.JoinedAt))
+	res, err := r.db.exec(ctx, q, "INSERT INTO memberships ("+membershipColumns+") SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?)",
+		m.WorkspaceID, m.UserID, string(m.Role), ms(m.JoinedAt), m.WorkspaceID)
 	switch {
 	case isUnique(err):
 		return workspace.ErrAlreadyMember
 	case err != nil:
 		return fmt.Errorf("sqlite: insert membership: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errors.Join(err, workspace.ErrWorkspaceNotFound)
 	}
 	return nil
 }
@@ -273,13 +279,16 @@ func scanInvitation(row interface{ Scan(...any) error }) (workspace.Invitation, 
 // CreateInvitation stores inv; the unique (workspace, email) turns a second one into
 // ErrAlreadyInvited, also when two invites race.
 func (r *Workspaces) CreateInvitation(ctx context.Context, inv workspace.Invitation) error {
-	_, err := r.db.exec(ctx, r.db.w, "INSERT INTO invitations ("+invitationColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)",
-		inv.ID, inv.WorkspaceID, inv.Email, string(inv.Role), inv.InvitedBy, ms(inv.CreatedAt), ms(inv.ExpiresAt))
+	res, err := r.db.exec(ctx, r.db.w, "INSERT INTO invitations ("+invitationColumns+") SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?)",
+		inv.ID, inv.WorkspaceID, inv.Email, string(inv.Role), inv.InvitedBy, ms(inv.CreatedAt), ms(inv.ExpiresAt), inv.WorkspaceID)
 	switch {
 	case isUnique(err):
 		return workspace.ErrAlreadyInvited
 	case err != nil:
 		return fmt.Errorf("sqlite: insert invitation: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errors.Join(err, workspace.ErrWorkspaceNotFound)
 	}
 	return nil
 }

@@ -320,7 +320,7 @@ func (s *Service) UserRegistered(ctx context.Context, userID, addr string) error
 		if !inv.Expired(now) {
 			m := Membership{WorkspaceID: inv.WorkspaceID, UserID: userID, Role: inv.Role, JoinedAt: now}
 			err := s.addMember(ctx, m)
-			if err != nil && !errors.Is(err, ErrAlreadyMember) {
+			if err != nil && !errors.Is(err, ErrAlreadyMember) && !errors.Is(err, ErrWorkspaceNotFound) {
 				errs = append(errs, err)
 				continue // keep the invitation so the membership can still be created later
 			}

@@ -22,7 +22,9 @@ type Repository interface {
 	// owner changes nothing and returns ErrLastOwner.
 	AddOwners(ctx context.Context, workspaceID string, delta int) error
 
-	// AddMember stores m; ErrAlreadyMember when the user is already a member.
+	// AddMember stores m; ErrAlreadyMember when the user is already a member,
+	// ErrWorkspaceNotFound when the workspace does not exist. Atomically with a concurrent
+	// DeleteWorkspace: no membership of a deleted workspace remains.
 	AddMember(ctx context.Context, m Membership) error
 	// Member returns the membership or ErrMemberNotFound.
 	Member(ctx context.Context, workspaceID, userID string) (Membership, error)
@@ -40,7 +42,8 @@ type Repository interface {
 	MembershipsOf(ctx context.Context, userID, afterWorkspaceID string, limit int) ([]Membership, error)
 
 	// CreateInvitation stores inv; ErrAlreadyInvited when one for the same workspace and email
-	// exists (expired ones included: delete those first).
+	// exists (expired ones included: delete those first); ErrWorkspaceNotFound when the
+	// workspace does not exist, atomically with a concurrent DeleteWorkspace as AddMember.
 	CreateInvitation(ctx context.Context, inv Invitation) error
 	// PendingInvitations lists a workspace's invitations not expired at now, by id, after the
 	// given id, at most limit.

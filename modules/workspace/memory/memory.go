@@ -118,6 +118,9 @@ func (s *Store) AddOwners(_ context.Context, id string, delta int) error {
 func (s *Store) AddMember(_ context.Context, m workspace.Membership) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.workspaces[m.WorkspaceID]; !ok {
+		return workspace.ErrWorkspaceNotFound
+	}
 	k := [2]string{m.WorkspaceID, m.UserID}
 	if _, ok := s.members[k]; ok {
 		return workspace.ErrAlreadyMember
@@ -214,6 +217,9 @@ func (s *Store) listMembers(match func(workspace.Membership) (string, bool), aft
 func (s *Store) CreateInvitation(_ context.Context, inv workspace.Invitation) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.workspaces[inv.WorkspaceID]; !ok {
+		return workspace.ErrWorkspaceNotFound
+	}
 	for _, other := range s.invitations {
 		if other.WorkspaceID == inv.WorkspaceID && other.Email == inv.Email {
 			return workspace.ErrAlreadyInvited

@@ -5,6 +5,7 @@ package workspacetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"testing"
@@ -40,6 +41,7 @@ func sameWorkspace(t *testing.T, got, want workspace.Workspace) {
 // RepositoryContract runs the contract against repositories made by newRepo; each call must
 // return an empty repository.
 func RepositoryContract(t *testing.T, newRepo func(t *testing.T) workspace.Repository) {
+	t.Run("no membership or invitation outlives its workspace", func(t *testing.T) { deletionRacesAccess(t, newRepo) })
 	t.Run("workspace lifecycle", func(t *testing.T) {
 		repo := newRepo(t)
 		owner := ids.New()
@@ -268,6 +270,49 @@ func RepositoryContract(t *testing.T, newRepo func(t *testing.T) workspace.Repos
 			t.Fatalf("second delete: %v", err)
 		}
 	})
+}
+
+// deletionRacesAccess checks that no membership or invitation outlives its workspace: adds to
+// a workspace that does not exist are refused, and adds racing its deletion either fail or are
+// deleted with it.
+func deletionRacesAccess(t *testing.T, newRepo func(t *testing.T) workspace.Repository) {
+	repo := newRepo(t)
+	missing := ids.New()
+	if err := repo.AddMember(ctx, workspace.Membership{WorkspaceID: missing, UserID: ids.New(), Role: workspace.Member, JoinedAt: t0}); !errors.Is(err, workspace.ErrWorkspaceNotFound) {
+		t.Fatalf("membership of a missing workspace: %v", err)
+	}
+	if err := repo.CreateInvitation(ctx, invitation(missing, "x@example.com", t0.Add(time.Hour))); !errors.Is(err, workspace.ErrWorkspaceNotFound) {
+		t.Fatalf("invitation to a missing workspace: %v", err)
+	}
+	for try := range 10 {
+		w := newWorkspace(t, repo, ids.New())
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				var err error
+				if i%2 == 0 {
+					err = repo.AddMember(ctx, workspace.Membership{WorkspaceID: w.ID, UserID: ids.New(), Role: workspace.Member, JoinedAt: t0})
+				} else {
+					err = repo.CreateInvitation(ctx, invitation(w.ID, fmt.Sprintf("u%d@example.com", i), t0.Add(time.Hour)))
+				}
+				if err != nil && !errors.Is(err, workspace.ErrWorkspaceNotFound) {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Go(func() {
+			if err := repo.DeleteWorkspace(ctx, w.ID); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Wait()
+		if ms, err := repo.Members(ctx, w.ID, "", 100); err != nil || len(ms) != 0 {
+			t.Fatalf("try %d: %d memberships outlived their workspace (%v)", try, len(ms), err)
+		}
+		if invs, err := repo.PendingInvitations(ctx, w.ID, "", t0, 100); err != nil || len(invs) != 0 {
+			t.Fatalf("try %d: %d invitations outlived their workspace (%v)", try, len(invs), err)
+		}
+	}
 }
 
 func invitation(wid, email string, expires time.Time) workspace.Invitation {
