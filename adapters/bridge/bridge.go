@@ -6,7 +6,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 )
 
@@ -39,4 +41,21 @@ func (d UserDirectory) UsersByIDs(ctx context.Context, ids []string) ([]workspac
 
 func userInfo(u identity.User) workspace.UserInfo {
 	return workspace.UserInfo{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName}
+}
+
+// WorkspaceContent implements workspace.ContentPurger: a deleted workspace's work items, then its
+// documents with their content.
+type WorkspaceContent struct {
+	WorkItems *workitem.Service
+	Documents *document.Service
+}
+
+var _ workspace.ContentPurger = WorkspaceContent{}
+
+// PurgeWorkspace deletes what the work item and document modules keep for the workspace.
+func (p WorkspaceContent) PurgeWorkspace(ctx context.Context, workspaceID string) error {
+	if err := p.WorkItems.PurgeWorkspace(ctx, workspaceID); err != nil {
+		return err
+	}
+	return p.Documents.PurgeWorkspace(ctx, workspaceID)
 }

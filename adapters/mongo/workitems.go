@@ -196,6 +196,14 @@ func (r *WorkItems) Delete(ctx context.Context, workspaceID, id string) error {
 	return nil
 }
 
+// DeleteWorkspace removes every item of the workspace in one command.
+func (r *WorkItems) DeleteWorkspace(ctx context.Context, workspaceID string) error {
+	if _, err := r.items.DeleteMany(ctx, bson.D{{Key: "workspaceId", Value: workspaceID}}); err != nil {
+		return fmt.Errorf("mongo: delete the work items of a workspace: %w", err)
+	}
+	return nil
+}
+
 // List returns one page of the workspace's items matching q, in q's order. The order is the
 // sort field then _id, both in q's direction, and q.After resumes strictly after that pair
 // (keyset paging: stable while items are inserted or deleted). A limit below one returns

@@ -231,6 +231,15 @@ func (r *WorkItems) Delete(ctx context.Context, workspaceID, id string) error {
 	return workitem.ErrNotFound
 }
 
+// DeleteWorkspace removes every item of the workspace, with their tags and links, in one
+// statement (the counts follow through the triggers).
+func (r *WorkItems) DeleteWorkspace(ctx context.Context, workspaceID string) error {
+	if _, err := r.db.exec(ctx, r.db.w, "DELETE FROM work_items WHERE workspace_id = ?", workspaceID); err != nil {
+		return fmt.Errorf("sqlite: delete the work items of a workspace: %w", err)
+	}
+	return nil
+}
+
 // List returns one page of the workspace's items matching q, in q's order: the sort column
 // then id, both in q's direction, strictly after q.After (keyset paging). Each order has its
 // index (workspace_id, column, id), so a page reads about as many index entries as it returns

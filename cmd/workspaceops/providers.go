@@ -160,8 +160,9 @@ func provideOverviewService(az authz.Authorizer, wi bridge.WorkItemFigures, docs
 	return overview.NewService(az, wi, docs, members, activity)
 }
 
-func provideWorkspaceService(repo workspace.Repository, users workspace.UserDirectory, ev events.Publisher, c clock.Clock, cfg config.Config, log *slog.Logger) (*workspace.Service, error) {
-	return workspace.NewService(workspace.Deps{Repo: repo, Users: users, Events: ev, Clock: c, Log: log, InvitationTTL: cfg.InvitationTTL})
+func provideWorkspaceService(repo workspace.Repository, users workspace.UserDirectory, purger workspace.ContentPurger, ev events.Publisher,
+	c clock.Clock, cfg config.Config, log *slog.Logger) (*workspace.Service, error) {
+	return workspace.NewService(workspace.Deps{Repo: repo, Users: users, Purger: purger, Events: ev, Clock: c, Log: log, InvitationTTL: cfg.InvitationTTL})
 }
 
 func provideIdentityService(users identity.Repository, h identity.PasswordHasher, tokens identity.Tokens, th identity.Throttles,

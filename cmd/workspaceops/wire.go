@@ -48,6 +48,7 @@ var identitySet = wire.NewSet(
 
 var workspaceSet = wire.NewSet(
 	wire.Struct(new(bridge.UserDirectory), "*"), wire.Bind(new(workspace.UserDirectory), new(bridge.UserDirectory)),
+	wire.Struct(new(bridge.WorkspaceContent), "*"), wire.Bind(new(workspace.ContentPurger), new(bridge.WorkspaceContent)),
 	provideWorkspaceService, wire.Bind(new(identity.RegistrationListener), new(*workspace.Service)),
 	workspace.NewAuthorizer,
 	wire.Bind(new(authz.Authorizer), new(*workspace.Authorizer)),

@@ -48,12 +48,17 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	userDirectory := bridge.UserDirectory{
 		Identity: directory,
 	}
-	auditlogRepository := store.AuditLog
+	workitemRepository := store.WorkItems
 	authorizer, err := workspace.NewAuthorizer(workspaceRepository)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
+	documentRepository := store.Documents
+	documentLookup := bridge.DocumentLookup{
+		Documents: documentRepository,
+	}
+	auditlogRepository := store.AuditLog
 	bus, cleanup2, err := provideBus(cfg, log)
 	if err != nil {
 		cleanup()
@@ -67,25 +72,6 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		return nil, nil, err
 	}
 	publisher, cleanup3 := provideEvents(cfg, clock, service)
-	workspaceService, err := provideWorkspaceService(workspaceRepository, userDirectory, publisher, clock, cfg, log)
-	if err != nil {
-		cleanup3()
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	identityService, err := provideIdentityService(repository, hasher, jwt, throttles, workspaceService, publisher, clock, log)
-	if err != nil {
-		cleanup3()
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	workitemRepository := store.WorkItems
-	documentRepository := store.Documents
-	documentLookup := bridge.DocumentLookup{
-		Documents: documentRepository,
-	}
 	workitemService, err := provideWorkItemService(workitemRepository, authorizer, authorizer, documentLookup, publisher, clock, log)
 	if err != nil {
 		cleanup3()
@@ -95,6 +81,24 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	}
 	blobStore := store.Blobs
 	documentService, err := provideDocumentService(documentRepository, blobStore, workitemService, authorizer, publisher, clock, cfg, log)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	workspaceContent := bridge.WorkspaceContent{
+		WorkItems: workitemService,
+		Documents: documentService,
+	}
+	workspaceService, err := provideWorkspaceService(workspaceRepository, userDirectory, workspaceContent, publisher, clock, cfg, log)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	identityService, err := provideIdentityService(repository, hasher, jwt, throttles, workspaceService, publisher, clock, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -176,4 +180,4 @@ var identitySet = wire.NewSet(
 	provideHasher, wire.Bind(new(identity.PasswordHasher), new(*password.Hasher)), provideTokens, wire.Bind(new(identity.Tokens), new(*token.JWT)), provideThrottles, provideIdentityService, identity.NewDirectory,
 )
 
-var workspaceSet = wire.NewSet(wire.Struct(new(bridge.UserDirectory), "*"), wire.Bind(new(workspace.UserDirectory), new(bridge.UserDirectory)), provideWorkspaceService, wire.Bind(new(identity.RegistrationListener), new(*workspace.Service)), workspace.NewAuthorizer, wire.Bind(new(authz.Authorizer), new(*workspace.Authorizer)), wire.Bind(new(workitem.MemberChecker), new(*workspace.Authorizer)))
+var workspaceSet = wire.NewSet(wire.Struct(new(bridge.UserDirectory), "*"), wire.Bind(new(workspace.UserDirectory), new(bridge.UserDirectory)), wire.Struct(new(bridge.WorkspaceContent), "*"), wire.Bind(new(workspace.ContentPurger), new(bridge.WorkspaceContent)), provideWorkspaceService, wire.Bind(new(identity.RegistrationListener), new(*workspace.Service)), workspace.NewAuthorizer, wire.Bind(new(authz.Authorizer), new(*workspace.Authorizer)), wire.Bind(new(workitem.MemberChecker), new(*workspace.Authorizer)))

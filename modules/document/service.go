@@ -136,6 +136,34 @@ func (s *Service) Delete(ctx context.Context, actorID, workspaceID, id string) e
 	return nil
 }
 
+// purgePage is how many documents one pass of PurgeWorkspace deletes.
+const purgePage = 200
+
+// PurgeWorkspace deletes every document of a deleted workspace with its content, without events
+// (the workspace's deletion is the event). It does not authorize: the workspace module calls it
+// (through its ContentPurger port) after deleting the workspace, which it authorized.
+func (s *Service) PurgeWorkspace(ctx context.Context, workspaceID string) error {
+	for {
+		docs, err := s.repo.List(ctx, workspaceID, Query{Limit: purgePage})
+		if err != nil {
+			return fmt.Errorf("list documents to purge: %w", err)
+		}
+		for _, d := range docs {
+			// Metadata first, as in Delete: content without metadata is unreachable, the reverse
+			// would be a document whose download fails.
+			if err := s.repo.Delete(ctx, workspaceID, d.ID); err != nil && !errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("purge document: %w", err)
+			}
+			if err := s.blobs.Delete(ctx, d.BlobID); err != nil {
+				return fmt.Errorf("purge document content: %w", err)
+			}
+		}
+		if len(docs) < purgePage {
+			return nil
+		}
+	}
+}
+
 // DocumentExists tells whether a document exists in a workspace. It does not authorize: it
 // answers the workitem module (through its DocumentLookup port), which already has.
 func (s *Service) DocumentExists(ctx context.Context, workspaceID, documentID string) (bool, error) {

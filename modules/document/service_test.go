@@ -786,3 +786,30 @@ func TestStagedUpload(t *testing.T) {
 		t.Fatalf("discarded content stayed: %d blobs", f.blobs.Len())
 	}
 }
+
+// A deleted workspace's documents and their content are purged, more than a page of them, and
+// another workspace's stay; no event is published (the workspace's deletion is the event).
+func TestPurgeWorkspace(t *testing.T) {
+	f := newFixture(t)
+	for i := range 205 {
+		if _, err := f.svc.Upload(ctx, "member", wid, document.UploadInput{Name: fmt.Sprint(i, ".txt"), Content: strings.NewReader("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.svc.Upload(ctx, "outsider", "other", document.UploadInput{Name: "kept.txt", Content: strings.NewReader("kept")}); err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.events.Events())
+	if err := f.svc.PurgeWorkspace(ctx, wid); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := f.repo.List(ctx, wid, document.Query{Limit: 10}); err != nil || len(left) != 0 || f.blobs.Len() != 1 {
+		t.Fatalf("after the purge: %d documents, %d blobs (%v)", len(left), f.blobs.Len(), err)
+	}
+	if kept, _ := f.repo.List(ctx, "other", document.Query{Limit: 10}); len(kept) != 1 {
+		t.Fatalf("the other workspace has %d documents, want 1", len(kept))
+	}
+	if n := len(f.events.Events()); n != before {
+		t.Fatalf("the purge published %d events", n-before)
+	}
+}

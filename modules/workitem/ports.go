@@ -18,6 +18,8 @@ type Repository interface {
 	Update(ctx context.Context, workspaceID, id string, change func(*WorkItem) (bool, error)) (WorkItem, bool, error)
 	// Delete removes the item; ErrNotFound when it is not there.
 	Delete(ctx context.Context, workspaceID, id string) error
+	// DeleteWorkspace removes every item of the workspace (a deleted workspace's purge).
+	DeleteWorkspace(ctx context.Context, workspaceID string) error
 	// List returns at most q.Limit items of the workspace matching q, in q's order, after q.After.
 	List(ctx context.Context, workspaceID string, q Query) ([]WorkItem, error)
 	// IDsLinkedTo returns the ids of the workspace's items that link documentID (at most limit).

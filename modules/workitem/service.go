@@ -350,6 +350,16 @@ func (s *Service) LinkDocument(ctx context.Context, actorID, workspaceID, id, do
 	return w, nil
 }
 
+// PurgeWorkspace deletes every work item of a deleted workspace, without events (the
+// workspace's deletion is the event). It does not authorize: the workspace module calls it
+// (through its ContentPurger port) after deleting the workspace, which it authorized.
+func (s *Service) PurgeWorkspace(ctx context.Context, workspaceID string) error {
+	if err := s.repo.DeleteWorkspace(ctx, workspaceID); err != nil {
+		return fmt.Errorf("purge work items: %w", err)
+	}
+	return nil
+}
+
 // UnlinkDocument removes a link; unlinking what is not linked changes nothing.
 func (s *Service) UnlinkDocument(ctx context.Context, actorID, workspaceID, id, documentID string) (WorkItem, error) {
 	if err := s.authz.Authorize(ctx, workspaceID, actorID, authz.WorkItemWrite); err != nil {

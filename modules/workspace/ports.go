@@ -56,6 +56,18 @@ type Repository interface {
 	DeleteExpiredInvitation(ctx context.Context, workspaceID, email string, now time.Time) error
 }
 
+// ContentPurger removes what other modules keep for a workspace (work items, documents and
+// their content) once it is deleted; the audit log stays.
+type ContentPurger interface {
+	PurgeWorkspace(ctx context.Context, workspaceID string) error
+}
+
+// NoPurge keeps a deleted workspace's content; the default when no purger is wired.
+type NoPurge struct{}
+
+// PurgeWorkspace does nothing.
+func (NoPurge) PurgeWorkspace(context.Context, string) error { return nil }
+
 // UserInfo is what this module needs to know about a user.
 type UserInfo struct {
 	ID          string

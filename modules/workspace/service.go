@@ -27,6 +27,7 @@ type Service struct {
 	clock         clock.Clock
 	log           *slog.Logger
 	invitationTTL time.Duration
+	purger        ContentPurger
 }
 
 // Deps are the Service's dependencies; every field is required.
@@ -37,6 +38,8 @@ type Deps struct {
 	Clock         clock.Clock
 	Log           *slog.Logger
 	InvitationTTL time.Duration
+	// Purger removes a deleted workspace's content in the other modules (optional: NoPurge).
+	Purger ContentPurger
 }
 
 // NewService returns the workspace use cases.
@@ -47,7 +50,11 @@ func NewService(d Deps) (*Service, error) {
 	if d.InvitationTTL <= 0 {
 		return nil, errors.New("workspace: invitation lifetime must be positive")
 	}
-	return &Service{repo: d.Repo, az: &Authorizer{repo: d.Repo}, users: d.Users, events: d.Events, clock: d.Clock, log: d.Log, invitationTTL: d.InvitationTTL}, nil
+	if d.Purger == nil {
+		d.Purger = NoPurge{}
+	}
+	return &Service{repo: d.Repo, az: &Authorizer{repo: d.Repo}, users: d.Users, events: d.Events, clock: d.Clock, log: d.Log,
+		invitationTTL: d.InvitationTTL, purger: d.Purger}, nil
 }
 
 // Authorize answers "may user U do action A in workspace W?" (see Authorizer).
@@ -185,5 +192,11 @@ func (s *Service) Delete(ctx context.Context, actorID, workspaceID string) error
 		return fmt.Errorf("delete workspace: %w", err)
 	}
 	s.publish(ctx, events.WorkspaceDeleted, workspaceID, events.TargetWorkspace, workspaceID, actorID, nil)
+	// The workspace is gone for everyone from here (no membership, no access): its content goes
+	// too. A failure leaves it unreachable, is logged, and does not undo the deletion.
+	if err := s.purger.PurgeWorkspace(context.WithoutCancel(ctx), workspaceID); err != nil {
+		s.log.ErrorContext(ctx, "workspace deleted but some of its content remains",
+			slog.String("workspace_id", workspaceID), slog.Any("error", err))
+	}
 	return nil
 }

@@ -480,3 +480,38 @@ func TestMembersPagesThroughMembersThenInvitations(t *testing.T) {
 		t.Fatalf("outsider listing members: %v", err)
 	}
 }
+
+// purges records which workspaces' content it was asked to remove.
+type purges struct{ got []string }
+
+func (p *purges) PurgeWorkspace(_ context.Context, wid string) error {
+	p.got = append(p.got, wid)
+	return nil
+}
+
+// Deleting a workspace purges its content in the other modules, once it is deleted; a refused
+// deletion purges nothing.
+func TestDeletePurgesContent(t *testing.T) {
+	f := newFixture(t)
+	p := &purges{}
+	svc, err := workspace.NewService(workspace.Deps{
+		Repo: f.store, Users: f.dir, Purger: p, Events: f.events, Clock: f.clock,
+		Log: slog.New(slog.DiscardHandler), InvitationTTL: time.Hour,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := svc.Create(ctx, "u1", "Doomed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Delete(ctx, "stranger", v.ID); err == nil || len(p.got) != 0 {
+		t.Fatalf("a stranger's delete: %v, purged %v", err, p.got)
+	}
+	if err := svc.Delete(ctx, "u1", v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.got) != 1 || p.got[0] != v.ID {
+		t.Fatalf("purged %v, want [%s]", p.got, v.ID)
+	}
+}

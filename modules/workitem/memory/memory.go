@@ -83,6 +83,18 @@ func (s *Store) Delete(_ context.Context, wid, id string) error {
 	return nil
 }
 
+// DeleteWorkspace removes every item of the workspace.
+func (s *Store) DeleteWorkspace(_ context.Context, wid string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, w := range s.items {
+		if w.WorkspaceID == wid {
+			delete(s.items, id)
+		}
+	}
+	return nil
+}
+
 // List filters, orders and pages like the database does.
 func (s *Store) List(_ context.Context, wid string, q workitem.Query) ([]workitem.WorkItem, error) {
 	s.mu.Lock()

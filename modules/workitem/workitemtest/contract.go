@@ -164,6 +164,31 @@ func RepositoryContract(t *testing.T, newRepo func(t *testing.T) workitem.Reposi
 		}
 	})
 
+	t.Run("delete a workspace's items", func(t *testing.T) {
+		repo := newRepo(t)
+		a, b, other := item("ws1", 1), item("ws1", 2), item("ws2", 3)
+		a.Tags, a.DocumentIDs = []string{"t"}, []string{"d"}
+		create(t, repo, a, b, other)
+		if err := repo.DeleteWorkspace(ctx, "ws1"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := repo.List(ctx, "ws1", workitem.Query{Sort: workitem.SortCreatedAt, Limit: 10}); err != nil || len(got) != 0 {
+			t.Fatalf("ws1 still lists %d items (%v)", len(got), err)
+		}
+		if ids, err := repo.IDsLinkedTo(ctx, "ws1", "d", 10); err != nil || len(ids) != 0 {
+			t.Fatalf("ws1 still links d from %v (%v)", ids, err)
+		}
+		if c, err := repo.Counts(ctx, "ws1", t0); err != nil || c.ByStatus[workitem.Draft] != 0 {
+			t.Fatalf("ws1 still counts %+v (%v)", c, err)
+		}
+		if _, err := repo.Get(ctx, "ws2", other.ID); err != nil {
+			t.Fatalf("another workspace's item went too: %v", err)
+		}
+		if err := repo.DeleteWorkspace(ctx, "ws1"); err != nil {
+			t.Fatalf("deleting an empty workspace's items: %v", err)
+		}
+	})
+
 	t.Run("delete", func(t *testing.T) {
 		repo := newRepo(t)
 		w := item("ws1", 1)
