@@ -149,6 +149,21 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	return r, nil
 }
 
+// HeadAsGet answers HEAD wherever GET is answered (curl -I /healthz): the request is routed as
+// a GET, and net/http, which knows the request was a HEAD, sends the head without the body. The
+// realtime endpoints, which take the connection over, stay GET only.
+func HeadAsGet(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead && r.URL.Path != "/ws" && r.URL.Path != "/events" {
+			get := r.Clone(r.Context())
+			get.Method = http.MethodGet
+			h.ServeHTTP(w, get)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // RealtimeClientPath is the stable URL of the browser client of the realtime protocol
 // (api/client/workspaceops-realtime.js, an ES module).
 const RealtimeClientPath = "/client/workspaceops-realtime.js"

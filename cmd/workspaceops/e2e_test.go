@@ -537,6 +537,16 @@ func TestConfigErrorsExitWithUsage(t *testing.T) {
 	if code := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, &out); code != 2 {
 		t.Fatalf("unknown command exit %d", code)
 	}
+	out.Reset()
+	if code := run(context.Background(), []string{"-h"}, func(string) string { return "" }, &out); code != 0 ||
+		!strings.Contains(out.String(), "copy --to") || !strings.Contains(out.String(), "migrate") {
+		t.Fatalf("-h: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), nil, func(k string) string { return map[string]string{"WSO_LOG_LEVEL": "verbose"}[k] }, &out); code != 2 ||
+		!strings.Contains(out.String(), "invalid configuration") || !strings.Contains(out.String(), "WSO_LOG_LEVEL") {
+		t.Fatalf("bad log level: exit %d, %q", code, out.String())
+	}
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {
@@ -562,5 +572,34 @@ func TestNullBodyIsMalformed(t *testing.T) {
 	s.call("POST", "/api/v1/workspaces", ann.token, map[string]string{"NAME": "Launch"}).want(t, 400, "validation_failed")
 	if n := len(s.call("GET", "/api/v1/workspaces", ann.token, nil).want(t, 200).items()); n != 0 {
 		t.Fatalf("refused bodies created %d workspaces", n)
+	}
+}
+
+// HEAD works wherever GET does: the same status and headers, no body.
+func TestHeadWhereGetWorks(t *testing.T) {
+	s := startServer(t, nil)
+	ann := s.register(t, "ann@example.com")
+	for path, token := range map[string]string{"/healthz": "", "/openapi.yaml": "", "/api/v1/workspaces": ann.token, "/api/v1/me": ""} {
+		req, _ := http.NewRequest(http.MethodHead, s.base+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		get, _ := http.NewRequest(http.MethodGet, s.base+path, nil)
+		get.Header = req.Header
+		gresp, err := http.DefaultClient.Do(get)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gresp.Body.Close()
+		if resp.StatusCode != gresp.StatusCode || len(body) != 0 || resp.Header.Get("Content-Type") != gresp.Header.Get("Content-Type") {
+			t.Fatalf("HEAD %s: %d %q (%d body bytes); GET: %d %q", path, resp.StatusCode, resp.Header.Get("Content-Type"), len(body),
+				gresp.StatusCode, gresp.Header.Get("Content-Type"))
+		}
 	}
 }

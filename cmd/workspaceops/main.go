@@ -29,6 +29,19 @@ import (
 	"github.com/workspaceops/workspaceops/platform/logging"
 )
 
+// usage is what -h prints, and a wrong command line.
+const usage = `usage: workspaceops [command]
+
+commands:
+  serve                      serve the REST API and realtime on WSO_ADDR (the default)
+  migrate                    bring the database's schema up to date, then exit
+  copy --to <mongodb URI>    copy the embedded store into an empty MongoDB database and verify it
+  healthcheck                exit 0 when the server at WSO_ADDR is alive (/healthz)
+
+Settings are environment variables (WSO_ADDR, WSO_DATA_DIR, MONGO_URI, JWT_SECRET, ...): see the
+README's Configuration table.
+`
+
 // Exit codes.
 const (
 	exitOK     = 0
@@ -58,8 +71,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if len(args) > 0 {
 		cmd = args[0]
 	}
-	if (len(args) > 1 && cmd != "copy") || (cmd != "serve" && cmd != "migrate" && cmd != "healthcheck" && cmd != "copy") {
-		fmt.Fprintln(stderr, "usage: workspaceops [serve|migrate|healthcheck|copy --to <mongodb URI>]")
+	switch {
+	case cmd == "-h" || cmd == "--help" || cmd == "help":
+		fmt.Fprint(stderr, usage)
+		return exitOK
+	case (len(args) > 1 && cmd != "copy") || (cmd != "serve" && cmd != "migrate" && cmd != "healthcheck" && cmd != "copy"):
+		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
 	cfg, err := config.Load(getenv)

@@ -171,7 +171,7 @@ func provideIdentityService(users identity.Repository, h identity.PasswordHasher
 }
 
 func provideRouter(cfg config.Config, s httpapi.Services, ready httpapi.ReadinessCheck, rt *realtime.Hub, log *slog.Logger) (http.Handler, error) {
-	return httpapi.NewRouter(httpapi.Config{
+	h, err := httpapi.NewRouter(httpapi.Config{
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes,
 		Realtime: httpapi.Realtime{
@@ -179,4 +179,8 @@ func provideRouter(cfg config.Config, s httpapi.Services, ready httpapi.Readines
 			Ready: rt.Ready,
 		},
 	}, s, ready, log)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.HeadAsGet(h), nil
 }

@@ -143,6 +143,16 @@ func Load(getenv func(string) string) (Config, error) {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("WSO_ADDR: %w", err))
 	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("WSO_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel))
+	}
+	switch strings.ToLower(c.LogFormat) {
+	case "json", "text":
+	default:
+		errs = append(errs, fmt.Errorf("WSO_LOG_FORMAT: %q is not json or text", c.LogFormat))
+	}
 	if c.DebugAddr != "" {
 		// Profiles reveal internals: they are served on loopback only, never next to the API.
 		host, _, err := net.SplitHostPort(c.DebugAddr)

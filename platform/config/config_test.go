@@ -45,6 +45,8 @@ func TestRejectsBadValues(t *testing.T) {
 		"wildcard subj":   {"WSO_NATS_SUBJECT": "wso.*"},
 		"empty token":     {"WSO_NATS_SUBJECT": "wso..audit"},
 		"zero nats poll":  {"WSO_NATS_POLL": "0s"},
+		"bad log level":   {"WSO_LOG_LEVEL": "verbose"},
+		"bad log format":  {"WSO_LOG_FORMAT": "xml"},
 	} {
 		if _, err := Load(env(m)); err == nil {
 			t.Errorf("%s accepted", name)
