@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -107,6 +108,13 @@ var (
 // cors answers the configured browser origins, exactly, and refuses others. Credentials are
 // bearer tokens in a header, never cookies, so Allow-Credentials is never sent and a wildcard is
 // never needed. Requests without an Origin (curl, servers) are not affected.
+// sameHost reports an Origin naming the host the request was sent to: a page served by this
+// server itself, which needs no configuration (the WebSocket handshake accepts it likewise).
+func sameHost(origin, host string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, host)
+}
+
 func cors(log *slog.Logger, allowed []string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		origin := c.GetHeader("Origin")
@@ -115,7 +123,7 @@ func cors(log *slog.Logger, allowed []string) gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		if !slices.Contains(allowed, origin) {
+		if !slices.Contains(allowed, origin) && !sameHost(origin, c.Request.Host) {
 			abortWithError(c, log, errOriginNotAllowed)
 			return
 		}

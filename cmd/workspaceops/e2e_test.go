@@ -502,6 +502,10 @@ func TestCORS(t *testing.T) {
 		t.Fatalf("simple request headers %v", r.header)
 	}
 	s.call("GET", "/healthz", "", nil, "Origin", "https://evil.example").want(t, 403, "origin_not_allowed")
+	// A page served by the server itself needs no configuration: its own origin is accepted.
+	s.call("POST", "/api/v1/auth/login", "", map[string]string{"email": "x@example.com", "password": "wrong-password"}, "Origin", s.base).want(t, 401)
+	port := s.base[strings.LastIndex(s.base, ":"):]
+	s.call("GET", "/healthz", "", nil, "Origin", "http://127.0.0.2"+port).want(t, 403, "origin_not_allowed")
 }
 
 func TestReadyAndRequestID(t *testing.T) {

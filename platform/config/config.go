@@ -56,7 +56,7 @@ var Vars = []Var{
 	{"WSO_DATA_DIR", "./data", "directory of the embedded store: `workspaceops.db` (with its `-wal` and `-shm` files) and `workspaceops.lock`; one process at a time"},
 	{"JWT_SECRET", "", "HMAC secret for tokens, at least 32 bytes; required with MONGO_URI, generated per run otherwise"},
 	{"WSO_TOKEN_TTL", "1h", "lifetime of an access token (refresh before it ends)"},
-	{"WSO_ALLOWED_ORIGINS", "http://localhost:3000", "comma-separated browser origins allowed by CORS and WebSocket handshakes"},
+	{"WSO_ALLOWED_ORIGINS", "http://localhost:3000", "comma-separated browser origins allowed by CORS and WebSocket handshakes, besides the server's own"},
 	{"WSO_TRUSTED_PROXIES", "", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted"},
 	{"WSO_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"WSO_LOG_FORMAT", "json", "json or text"},
