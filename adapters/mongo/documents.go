@@ -120,11 +120,7 @@ func (r *Documents) tryUpdate(ctx context.Context, workspaceID, id string, chang
 	if err != nil {
 		return document.Document{}, false, false, err
 	}
-	next := loaded
-	if loaded.ExpiresAt != nil {
-		e := *loaded.ExpiresAt
-		next.ExpiresAt = &e
-	}
+	next := loaded.Clone()
 	if changed, err = change(&next); err != nil || !changed {
 		return loaded, false, false, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -94,17 +93,6 @@ func (d workItemDoc) workItem() workitem.WorkItem {
 	}
 }
 
-// cloneWorkItem copies w deeply enough that a change function cannot reach the loaded item.
-func cloneWorkItem(w workitem.WorkItem) workitem.WorkItem {
-	w.Tags = slices.Clone(w.Tags)
-	w.DocumentIDs = slices.Clone(w.DocumentIDs)
-	if w.DueDate != nil {
-		d := *w.DueDate
-		w.DueDate = &d
-	}
-	return w
-}
-
 // WorkItems is the workitem.Repository on MongoDB: collection workItems.
 type WorkItems struct {
 	items *mongodriver.Collection
@@ -160,7 +148,7 @@ func (r *WorkItems) Update(ctx context.Context, workspaceID, id string, change f
 		if loaded, err = r.Get(ctx, workspaceID, id); err != nil {
 			return workitem.WorkItem{}, false, err // ErrNotFound when it vanished
 		}
-		next := cloneWorkItem(loaded)
+		next := loaded.Clone()
 		wrote, err := change(&next)
 		if err != nil || !wrote {
 			return loaded, false, err

@@ -187,7 +187,7 @@ func (h *Hub) writeSSE(conn net.Conn, bw *bufio.Writer, c *client) {
 			return
 		}
 		_ = conn.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
-		if !h.drainSSE(bw, c) {
+		if !drainSSE(bw, c) {
 			return
 		}
 	}
@@ -195,7 +195,7 @@ func (h *Hub) writeSSE(conn net.Conn, bw *bufio.Writer, c *client) {
 
 // drainSSE writes what is queued as SSE messages, marking the time spent writing (see
 // client.enqueueLive); it reports false once the stream is over.
-func (h *Hub) drainSSE(bw *bufio.Writer, c *client) bool {
+func drainSSE(bw *bufio.Writer, c *client) bool {
 	c.writeSince.Store(time.Now().UnixNano())
 	defer c.writeSince.Store(0)
 	for {

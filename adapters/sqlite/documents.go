@@ -78,11 +78,7 @@ func (r *Documents) Update(ctx context.Context, workspaceID, id string, change f
 			return err
 		}
 		result = loaded
-		next := loaded
-		if loaded.ExpiresAt != nil {
-			e := *loaded.ExpiresAt
-			next.ExpiresAt = &e
-		}
+		next := loaded.Clone()
 		ok, err := change(&next)
 		if err != nil || !ok {
 			return err

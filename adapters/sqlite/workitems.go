@@ -176,7 +176,7 @@ func (r *WorkItems) Update(ctx context.Context, workspaceID, id string, change f
 			return err
 		}
 		result = loaded
-		next := cloneWorkItem(loaded)
+		next := loaded.Clone()
 		ok, err := change(&next)
 		if err != nil || !ok {
 			return err
@@ -206,17 +206,6 @@ func (r *WorkItems) Update(ctx context.Context, workspaceID, id string, change f
 		return result, false, err
 	}
 	return result, wrote, nil
-}
-
-// cloneWorkItem copies w deeply enough that a change function cannot reach the loaded item.
-func cloneWorkItem(w workitem.WorkItem) workitem.WorkItem {
-	w.Tags = slices.Clone(w.Tags)
-	w.DocumentIDs = slices.Clone(w.DocumentIDs)
-	if w.DueDate != nil {
-		d := *w.DueDate
-		w.DueDate = &d
-	}
-	return w
 }
 
 // Delete removes the item (its tags and links go with it: ON DELETE CASCADE).

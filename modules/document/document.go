@@ -63,3 +63,13 @@ type Document struct {
 	ExpiryStatus ExpiryStatus // as last stored; the sweeper keeps it current
 	Version      int64
 }
+
+// Clone copies d so that changing the copy's expiry leaves d as it was: repositories hand
+// change functions a clone of what they loaded.
+func (d Document) Clone() Document {
+	if d.ExpiresAt != nil {
+		e := *d.ExpiresAt
+		d.ExpiresAt = &e
+	}
+	return d
+}

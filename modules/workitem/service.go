@@ -331,14 +331,7 @@ func (s *Service) LinkDocument(ctx context.Context, actorID, workspaceID, id, do
 	// again after the write closes the gap: a document still there now will have this link
 	// removed by its deletion's unlinking; one gone already means this link is taken back.
 	if ok, err := s.documents.DocumentExists(ctx, workspaceID, documentID); err != nil || !ok {
-		if _, _, uerr := s.repo.Update(ctx, workspaceID, id, func(w *WorkItem) (bool, error) {
-			i := slices.Index(w.DocumentIDs, documentID)
-			if i < 0 {
-				return false, nil
-			}
-			w.DocumentIDs = slices.Delete(slices.Clone(w.DocumentIDs), i, i+1)
-			return true, nil
-		}); uerr != nil {
+		if _, _, uerr := s.repo.Update(ctx, workspaceID, id, s.dropLink(documentID)); uerr != nil {
 			return WorkItem{}, errors.Join(err, fmt.Errorf("take back a link to a deleted document: %w", uerr))
 		}
 		if err != nil {
@@ -369,15 +362,7 @@ func (s *Service) UnlinkDocument(ctx context.Context, actorID, workspaceID, id, 
 }
 
 func (s *Service) unlink(ctx context.Context, actorID, workspaceID, id, documentID string) (WorkItem, error) {
-	w, wrote, err := s.repo.Update(ctx, workspaceID, id, func(w *WorkItem) (bool, error) {
-		i := slices.Index(w.DocumentIDs, documentID)
-		if i < 0 {
-			return false, nil
-		}
-		w.DocumentIDs = slices.Delete(slices.Clone(w.DocumentIDs), i, i+1)
-		w.UpdatedAt = s.clock.Now()
-		return true, nil
-	})
+	w, wrote, err := s.repo.Update(ctx, workspaceID, id, s.dropLink(documentID))
 	if err != nil {
 		return WorkItem{}, err
 	}
@@ -385,6 +370,19 @@ func (s *Service) unlink(ctx context.Context, actorID, workspaceID, id, document
 		s.publish(ctx, events.WorkItemDocumentUnlinked, w, actorID, map[string]any{"documentId": documentID})
 	}
 	return w, nil
+}
+
+// dropLink is the change that removes documentID from an item's links (none when not linked).
+func (s *Service) dropLink(documentID string) func(*WorkItem) (bool, error) {
+	return func(w *WorkItem) (bool, error) {
+		i := slices.Index(w.DocumentIDs, documentID)
+		if i < 0 {
+			return false, nil
+		}
+		w.DocumentIDs = slices.Delete(slices.Clone(w.DocumentIDs), i, i+1)
+		w.UpdatedAt = s.clock.Now()
+		return true, nil
+	}
 }
 
 // unlinkBatch bounds one pass of UnlinkEverywhere; it loops until no item links the document.

@@ -95,6 +95,18 @@ type WorkItem struct {
 	Version int64
 }
 
+// Clone copies w deeply enough that changing the copy (its lists, its due date) leaves w as it
+// was: repositories hand change functions a clone of what they loaded.
+func (w WorkItem) Clone() WorkItem {
+	w.Tags = slices.Clone(w.Tags)
+	w.DocumentIDs = slices.Clone(w.DocumentIDs)
+	if w.DueDate != nil {
+		d := *w.DueDate
+		w.DueDate = &d
+	}
+	return w
+}
+
 // Overdue reports whether the item is past its due date and not completed at now.
 func (w WorkItem) Overdue(now time.Time) bool {
 	return w.DueDate != nil && w.Status != Completed && w.DueDate.Before(now)

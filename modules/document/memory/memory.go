@@ -30,15 +30,6 @@ func NewStore() *Store { return &Store{docs: map[string]document.Document{}} }
 
 var _ document.Repository = (*Store)(nil)
 
-// clone copies d so that the caller and the store never share its ExpiresAt.
-func clone(d document.Document) document.Document {
-	if d.ExpiresAt != nil {
-		e := *d.ExpiresAt
-		d.ExpiresAt = &e
-	}
-	return d
-}
-
 // Create stores new metadata.
 func (s *Store) Create(_ context.Context, d document.Document) error {
 	s.mu.Lock()
@@ -46,7 +37,7 @@ func (s *Store) Create(_ context.Context, d document.Document) error {
 	if _, ok := s.docs[d.ID]; ok {
 		return errors.New("memory: duplicate document id")
 	}
-	s.docs[d.ID] = clone(d)
+	s.docs[d.ID] = d.Clone()
 	return nil
 }
 
@@ -58,7 +49,7 @@ func (s *Store) Get(_ context.Context, workspaceID, id string) (document.Documen
 	if !ok || d.WorkspaceID != workspaceID {
 		return document.Document{}, document.ErrNotFound
 	}
-	return clone(d), nil
+	return d.Clone(), nil
 }
 
 // Update applies change under the store's lock, so it never loses a race.
@@ -69,16 +60,16 @@ func (s *Store) Update(_ context.Context, workspaceID, id string, change func(*d
 	if !ok || d.WorkspaceID != workspaceID {
 		return document.Document{}, false, document.ErrNotFound
 	}
-	next := clone(d)
+	next := d.Clone()
 	changed, err := change(&next)
 	if err != nil {
 		return document.Document{}, false, err
 	}
 	if !changed {
-		return clone(d), false, nil
+		return d.Clone(), false, nil
 	}
 	next.ID, next.WorkspaceID, next.Version = d.ID, d.WorkspaceID, d.Version+1
-	s.docs[id] = clone(next)
+	s.docs[id] = next.Clone()
 	return next, true, nil
 }
 
@@ -110,7 +101,7 @@ func (s *Store) List(_ context.Context, workspaceID string, q document.Query) ([
 		case text != "" && !strings.Contains(strings.ToLower(d.Name), text) && !strings.Contains(strings.ToLower(d.Title), text):
 		case q.After != nil && compareNewestFirst(d, *q.After) >= 0:
 		default:
-			out = append(out, clone(d))
+			out = append(out, d.Clone())
 		}
 	}
 	slices.SortFunc(out, func(a, b document.Document) int {
@@ -135,7 +126,7 @@ func (s *Store) StaleExpiry(_ context.Context, now time.Time, window time.Durati
 			break
 		}
 		if d.ExpiryStatus != document.ExpiryStatusAt(d.ExpiresAt, now, window) {
-			out = append(out, clone(d))
+			out = append(out, d.Clone())
 		}
 	}
 	return out, nil

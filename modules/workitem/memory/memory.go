@@ -24,21 +24,11 @@ func NewStore() *Store { return &Store{items: map[string]workitem.WorkItem{}} }
 
 var _ workitem.Repository = (*Store)(nil)
 
-func clone(w workitem.WorkItem) workitem.WorkItem {
-	w.Tags = slices.Clone(w.Tags)
-	w.DocumentIDs = slices.Clone(w.DocumentIDs)
-	if w.DueDate != nil {
-		d := *w.DueDate
-		w.DueDate = &d
-	}
-	return w
-}
-
 // Create stores a new item.
 func (s *Store) Create(_ context.Context, w workitem.WorkItem) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.items[w.ID] = clone(w)
+	s.items[w.ID] = w.Clone()
 	return nil
 }
 
@@ -50,7 +40,7 @@ func (s *Store) Get(_ context.Context, wid, id string) (workitem.WorkItem, error
 	if !ok || w.WorkspaceID != wid {
 		return workitem.WorkItem{}, workitem.ErrNotFound
 	}
-	return clone(w), nil
+	return w.Clone(), nil
 }
 
 // Update applies change atomically (the store's lock makes it one step).
@@ -61,13 +51,13 @@ func (s *Store) Update(_ context.Context, wid, id string, change func(*workitem.
 	if !ok || w.WorkspaceID != wid {
 		return workitem.WorkItem{}, false, workitem.ErrNotFound
 	}
-	next := clone(w)
+	next := w.Clone()
 	wrote, err := change(&next)
 	if err != nil || !wrote {
-		return clone(w), false, err
+		return w.Clone(), false, err
 	}
 	next.Version = w.Version + 1
-	s.items[id] = clone(next)
+	s.items[id] = next.Clone()
 	return next, true, nil
 }
 
@@ -102,7 +92,7 @@ func (s *Store) List(_ context.Context, wid string, q workitem.Query) ([]workite
 	var out []workitem.WorkItem
 	for _, w := range s.items {
 		if w.WorkspaceID == wid && matches(w, q.Filter) && after(w, q) {
-			out = append(out, clone(w))
+			out = append(out, w.Clone())
 		}
 	}
 	slices.SortFunc(out, func(a, b workitem.WorkItem) int {
