@@ -216,11 +216,16 @@ func (c *copier) verifyAll(ctx context.Context, out io.Writer) error {
 			return c.x.WorkItems(ctx, func(w workitem.WorkItem) error { return t.check(w)(c.items.Get(ctx, w.WorkspaceID, w.ID)) })
 		}},
 		{"audit entries", func(t *tally) error {
+			// The copies are read a page at a time, in the source's order (workspace, then seq).
+			var page []auditlog.Entry
 			return c.x.AuditEntries(ctx, func(e auditlog.Entry) error {
-				got, err := c.audit.Since(ctx, e.WorkspaceID, e.Seq-1, 1)
+				var err error
+				if len(page) == 0 || page[0].WorkspaceID != e.WorkspaceID || page[0].Seq != e.Seq {
+					page, err = c.audit.Since(ctx, e.WorkspaceID, e.Seq-1, verifyPage)
+				}
 				var found any = "missing"
-				if len(got) == 1 {
-					found = got[0]
+				if len(page) > 0 && page[0].Seq == e.Seq {
+					found, page = page[0], page[1:]
 				}
 				return t.check(e)(found, err)
 			})
@@ -236,6 +241,9 @@ func (c *copier) verifyAll(ctx context.Context, out io.Writer) error {
 	}
 	return nil
 }
+
+// verifyPage is how many audit entries of the copy one read returns.
+const verifyPage = 500
 
 // readBlob reads a copied blob whole, hashing it, and describes it as the source lists blobs.
 func (c *copier) readBlob(ctx context.Context, id string) (document.Blob, error) {
