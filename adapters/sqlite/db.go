@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,9 +53,8 @@ type DB struct {
 	contentDir, tmpDir string
 
 	// observe, when set (tests), is told every statement before it runs: the query-plan test
-	// explains each one.
-	observeMu sync.Mutex
-	observe   func(query string, args []any)
+	// explains each one. An atomic load per statement, no lock, on the hot path.
+	observe atomic.Pointer[func(query string, args []any)]
 }
 
 // Open locks dir, opens (or creates) its database, applies pending migrations and returns it.
@@ -191,18 +190,11 @@ func (d *DB) Close() error {
 }
 
 // Observe sets a function told every statement before it runs (tests explain them all).
-func (d *DB) Observe(f func(query string, args []any)) {
-	d.observeMu.Lock()
-	defer d.observeMu.Unlock()
-	d.observe = f
-}
+func (d *DB) Observe(f func(query string, args []any)) { d.observe.Store(&f) }
 
 func (d *DB) seen(query string, args []any) {
-	d.observeMu.Lock()
-	f := d.observe
-	d.observeMu.Unlock()
-	if f != nil {
-		f(query, args)
+	if f := d.observe.Load(); f != nil {
+		(*f)(query, args)
 	}
 }
 
