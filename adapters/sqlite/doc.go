@@ -5,6 +5,8 @@
 // query the package issues (a test runs EXPLAIN QUERY PLAN on each and fails on a scan), JSON
 // only for what is never queried (an audit entry's data, the ordered copies of a work item's
 // tags and links, whose queried form lives in side tables). Times are Unix milliseconds.
+// Documents' content is kept as files beside the database (see Blobs), recorded in it once
+// complete; figures that would count rows (the overview's) are kept by triggers.
 //
 // Concurrency: SQLite has one writer. Writes go through one connection (so they queue in Go
 // rather than spin on SQLITE_BUSY) and every multi-statement write is one transaction; reads go
