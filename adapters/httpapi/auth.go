@@ -68,7 +68,37 @@ func (a *API) login(c *gin.Context) {
 }
 
 func (a *API) refresh(c *gin.Context) {
-	s, err := a.identity.Refresh(c.Request.Context(), userID(c))
+	s, err := a.identity.Refresh(c.Request.Context(), principal(c))
+	if err != nil {
+		abortWithError(c, a.log, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, toSessionJSON(s))
+}
+
+// logoutAll revokes every token of the caller, this one included.
+func (a *API) logoutAll(c *gin.Context) {
+	if err := a.identity.LogoutAll(c.Request.Context(), userID(c)); err != nil {
+		abortWithError(c, a.log, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// changePassword sets a new password and answers the one session that stays valid.
+func (a *API) changePassword(c *gin.Context) {
+	var in struct {
+		CurrentPassword string `json:"currentPassword"`
+		NewPassword     string `json:"newPassword"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		abortWithError(c, a.log, err)
+		return
+	}
+	s, err := a.identity.ChangePassword(c.Request.Context(), identity.ChangePasswordInput{
+		UserID: userID(c), CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword, ClientAddr: c.ClientIP(),
+	})
 	if err != nil {
 		abortWithError(c, a.log, err)
 		return

@@ -338,7 +338,7 @@ func (w *contentProblems) WriteHeader(status int) {
 	h := w.Header()
 	h.Del("Content-Length")
 	h.Del("Content-Disposition")
-	writeProblem(w.c, status, code, detail, nil)
+	writeProblem(w.c, status, code, detail)
 }
 
 // Write drops ServeContent's own body of a replaced answer.

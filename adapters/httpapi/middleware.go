@@ -14,6 +14,7 @@ import (
 
 	"github.com/workspaceops/workspaceops/platform/ids"
 	"github.com/workspaceops/workspaceops/platform/logging"
+	"github.com/workspaceops/workspaceops/platform/problem"
 )
 
 const headerRequestID = "X-Request-Id"
@@ -77,7 +78,7 @@ func recoverPanics(log *slog.Logger) gin.HandlerFunc {
 				}
 				log.ErrorContext(c.Request.Context(), "panic while serving", slog.Any("panic", v), slog.String("path", c.Request.URL.Path))
 				if !c.Writer.Written() {
-					writeProblem(c, http.StatusInternalServerError, "internal", "an unexpected error occurred; it has been logged", nil)
+					answer(c, problem.ErrInternal)
 				}
 				c.Abort()
 			}

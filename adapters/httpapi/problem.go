@@ -2,51 +2,15 @@ package httpapi
 
 import (
 	"log/slog"
-	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/workspaceops/workspaceops/platform/apperr"
-	"github.com/workspaceops/workspaceops/platform/logging"
+	"github.com/workspaceops/workspaceops/platform/problem"
 )
 
-// Problem is an RFC 9457 problem document with the stable machine code clients switch on.
-type Problem struct {
-	Type      string              `json:"type"`
-	Title     string              `json:"title"`
-	Status    int                 `json:"status"`
-	Detail    string              `json:"detail"`
-	Code      string              `json:"code"`
-	Errors    []apperr.FieldError `json:"errors,omitempty"`
-	RequestID string              `json:"requestId,omitempty"`
-}
-
-// statusOf is the one mapping from error kinds to HTTP statuses.
-func statusOf(k apperr.Kind) int {
-	switch k {
-	case apperr.Invalid:
-		return http.StatusBadRequest
-	case apperr.Unauthenticated:
-		return http.StatusUnauthorized
-	case apperr.Forbidden:
-		return http.StatusForbidden
-	case apperr.NotFound:
-		return http.StatusNotFound
-	case apperr.Conflict:
-		return http.StatusConflict
-	case apperr.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case apperr.RateLimited:
-		return http.StatusTooManyRequests
-	case apperr.Unavailable:
-		return http.StatusServiceUnavailable
-	case apperr.UnsupportedMedia:
-		return http.StatusUnsupportedMediaType
-	default:
-		return http.StatusInternalServerError
-	}
-}
+// Problem is the RFC 9457 problem document every error answer is.
+type Problem = problem.Problem
 
 // Transport-level errors that have no module behind them.
 var (
@@ -62,35 +26,24 @@ var (
 	errNotJSON          = apperr.New(apperr.UnsupportedMedia, "unsupported_media_type", "the request body must be application/json")
 )
 
-// abortWithError answers err as a problem document. Errors outside the catalogue are logged
-// with their detail and answered as a bare 500: internals never reach the client.
+// abortWithError answers err as a problem document through the one table (platform/problem).
+// Errors outside the catalogue are logged with their detail and answered without it.
 func abortWithError(c *gin.Context, log *slog.Logger, err error) {
-	e := apperr.As(err)
-	if e == nil || e.Kind == apperr.Internal {
-		log.ErrorContext(c.Request.Context(), "request failed", slog.Any("error", err))
-		e = apperr.New(apperr.Internal, "internal", "an unexpected error occurred; it has been logged")
+	e, logIt := problem.Of(err)
+	if logIt {
+		log.ErrorContext(c.Request.Context(), "request failed", slog.String("code", e.Code), slog.Any("error", err))
 	}
-	status := statusOf(e.Kind)
-	if e.RetryAfter > 0 {
-		c.Header("Retry-After", strconv.Itoa(int((e.RetryAfter+999_999_999)/1_000_000_000)))
-	}
-	if status == http.StatusUnauthorized {
-		c.Header("WWW-Authenticate", `Bearer realm="workspaceops"`)
-	}
-	writeProblem(c, status, e.Code, e.Message, e.Fields)
+	answer(c, e)
 }
 
-func writeProblem(c *gin.Context, status int, code, detail string, fields []apperr.FieldError) {
-	p := Problem{
-		Type:      "urn:workspaceops:problem:" + code,
-		Title:     http.StatusText(status),
-		Status:    status,
-		Detail:    detail,
-		Code:      code,
-		Errors:    fields,
-		RequestID: logging.RequestID(c.Request.Context()),
-	}
+func answer(c *gin.Context, e *apperr.Error) {
+	problem.Header(c.Writer.Header(), e)
+	c.AbortWithStatusJSON(problem.Status(e.Kind), problem.New(c.Request.Context(), e))
+}
+
+// writeProblem answers a status that is no error kind (405, 412, 416) as a problem document.
+func writeProblem(c *gin.Context, status int, code, detail string) {
 	c.Header("Content-Type", "application/problem+json")
 	c.Header("Cache-Control", "no-store")
-	c.AbortWithStatusJSON(status, p)
+	c.AbortWithStatusJSON(status, problem.Document(c.Request.Context(), status, code, detail, nil))
 }

@@ -97,7 +97,7 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	r.Use(requestID(), recoverPanics(log), accessLog(log), cors(log, cfg.AllowedOrigins), limitBody(cfg.MaxBodyBytes, map[string]int64{uploadRoute: cfg.MaxUploadBytes + multipartOverhead}))
 	r.NoRoute(func(c *gin.Context) { abortWithError(c, log, errRouteNotFound) })
 	r.NoMethod(func(c *gin.Context) {
-		writeProblem(c, http.StatusMethodNotAllowed, "method_not_allowed", "this route does not accept "+c.Request.Method, nil)
+		writeProblem(c, http.StatusMethodNotAllowed, "method_not_allowed", "this route does not accept "+c.Request.Method)
 	})
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -114,6 +114,8 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 
 	authed := v1.Group("", api.authenticate)
 	authed.POST("/auth/refresh", api.refresh)
+	authed.POST("/auth/logout-all", api.logoutAll)
+	authed.POST("/auth/password", api.changePassword)
 	authed.GET("/me", api.me)
 	authed.POST("/realtime/tickets", api.issueTicket)
 
@@ -257,22 +259,27 @@ func (a *API) issueTicket(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"ticket": ticket, "expiresAt": exp.UTC()})
 }
 
-// authenticate admits requests with a valid bearer token and records the user id.
+// authenticate admits requests with a valid bearer token and records who it speaks for.
 func (a *API) authenticate(c *gin.Context) {
 	tok, ok := bearerToken(c)
 	if !ok {
 		abortWithError(c, a.log, errMissingToken)
 		return
 	}
-	uid, err := a.identity.Authenticate(c.Request.Context(), tok)
+	p, err := a.identity.Verify(c.Request.Context(), tok)
 	if err != nil {
 		abortWithError(c, a.log, err)
 		return
 	}
-	c.Set(ctxUserID, uid)
+	c.Set(ctxPrincipal, p)
 	c.Next()
 }
 
-const ctxUserID = "wso.userID"
+const ctxPrincipal = "wso.principal"
 
-func userID(c *gin.Context) string { return c.GetString(ctxUserID) }
+func principal(c *gin.Context) identity.Principal {
+	p, _ := c.Get(ctxPrincipal)
+	return p.(identity.Principal) // set by authenticate on every route that reads it
+}
+
+func userID(c *gin.Context) string { return principal(c).UserID }

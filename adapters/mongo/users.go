@@ -7,6 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mongodriver "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/workspaceops/workspaceops/modules/identity"
 )
@@ -18,14 +19,16 @@ type userDoc struct {
 	DisplayName  string    `bson:"displayName"`
 	PasswordHash string    `bson:"passwordHash"`
 	CreatedAt    time.Time `bson:"createdAt"`
+	// TokenGeneration is absent on users stored before it existed, which reads as 0.
+	TokenGeneration int64 `bson:"tokenGeneration,omitempty"`
 }
 
 func toUserDoc(u identity.User) userDoc {
-	return userDoc{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt}
+	return userDoc{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt, TokenGeneration: u.TokenGeneration}
 }
 
 func (d userDoc) user() identity.User {
-	return identity.User{ID: d.ID, Email: d.Email, DisplayName: d.DisplayName, PasswordHash: d.PasswordHash, CreatedAt: d.CreatedAt.UTC()}
+	return identity.User{ID: d.ID, Email: d.Email, DisplayName: d.DisplayName, PasswordHash: d.PasswordHash, CreatedAt: d.CreatedAt.UTC(), TokenGeneration: d.TokenGeneration}
 }
 
 // Users is the identity.Repository on MongoDB: collection users, _id the user id, unique email.
@@ -69,6 +72,29 @@ func (r *Users) findOne(ctx context.Context, filter bson.D, how string) (identit
 			return identity.User{}, identity.ErrUserNotFound
 		}
 		return identity.User{}, fmt.Errorf("mongo: find user %s: %w", how, err)
+	}
+	return d.user(), nil
+}
+
+// RevokeTokens raises the user's token generation, and sets the password hash when one is
+// given, in one atomic update (under the document's lock, for the embedded store: see locks.go).
+func (r *Users) RevokeTokens(ctx context.Context, id, passwordHash string) (identity.User, error) {
+	unlock, err := lockDoc(ctx, r.coll, id)
+	if err != nil {
+		return identity.User{}, err
+	}
+	defer unlock()
+	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "tokenGeneration", Value: int64(1)}}}}
+	if passwordHash != "" {
+		update = append(update, bson.E{Key: "$set", Value: bson.D{{Key: "passwordHash", Value: passwordHash}}})
+	}
+	var d userDoc
+	err = r.coll.FindOneAndUpdate(ctx, byID(id), update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	if isNoDocuments(err) {
+		return identity.User{}, identity.ErrUserNotFound
+	}
+	if err != nil {
+		return identity.User{}, fmt.Errorf("mongo: revoke tokens: %w", err)
 	}
 	return d.user(), nil
 }

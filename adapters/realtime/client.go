@@ -32,6 +32,7 @@ type client struct {
 	writing     bool   // a writer started by startWriter runs; it alone clears this, in next
 	userID      string
 	expiresAt   time.Time
+	generation  int64 // the token's generation (see Hub.Revoke)
 	queue       []frame
 	closing     bool
 	flush       bool // write what is queued before closing

@@ -3,7 +3,6 @@ package realtime
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/workspaceops/workspaceops/platform/ids"
 	"github.com/workspaceops/workspaceops/platform/logging"
+	"github.com/workspaceops/workspaceops/platform/problem"
 )
 
 // ServeWS serves GET /ws: protocol v1 over a WebSocket. A connection authenticates with an
@@ -35,14 +35,14 @@ import (
 func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Has("token") || q.Has("access_token") {
-		writeProblem(w, http.StatusBadRequest, "token_in_query", "send the token in an auth frame or the Authorization header, never in the URL")
+		problem.Write(w, r, errTokenInQuery)
 		return
 	}
 	h.mu.Lock()
 	closing := h.closing
 	h.mu.Unlock()
 	if closing {
-		writeProblem(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down; reconnect to another instance")
+		problem.Write(w, r, errShuttingDown)
 		return
 	}
 	c := newClient(h, ids.New(), false)
@@ -50,16 +50,16 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	if hdr := r.Header.Get("Authorization"); hdr != "" {
 		scheme, tok, _ := strings.Cut(hdr, " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-			writeProblem(w, http.StatusUnauthorized, "invalid_token", "the Authorization header must be Bearer <token>")
+			problem.Write(w, r, errBadAuthorization)
 			return
 		}
 		p, err := h.auth.Verify(r.Context(), strings.TrimSpace(tok))
 		if err != nil {
-			writeProblem(w, http.StatusUnauthorized, "invalid_token", "the token is invalid or expired")
+			h.refuse(w, r, err)
 			return
 		}
 		if !h.addUser(c, p.UserID) {
-			writeProblem(w, http.StatusTooManyRequests, "too_many_connections", "this user has too many realtime connections")
+			problem.Write(w, r, errTooManyConnections)
 			return
 		}
 		c.userID = p.UserID
@@ -210,11 +210,8 @@ func (h *Hub) handle(ctx context.Context, c *client, in Inbound) {
 	}
 	switch in.Type {
 	case TypeJoin:
-		if err := h.join(ctx, c, in.Ref, in.WorkspaceID, in.Since, in.HasSince); err != nil {
-			var je *joinError
-			if errors.As(err, &je) {
-				c.enqueue(frame{b: encodeError(in.Ref, je.code, je.msg)})
-			}
+		if e := h.join(ctx, c, in.Ref, in.WorkspaceID, in.Since, in.HasSince); e != nil {
+			c.enqueue(frame{b: encodeProblem(in.Ref, e)})
 		}
 	case TypeLeave:
 		h.leave(c, in.WorkspaceID)
@@ -440,13 +437,12 @@ func setSendBuffer(conn net.Conn, size int) {
 	}
 }
 
-// writeProblem answers a refused handshake with an RFC 9457 problem, like the REST API.
-func writeProblem(w http.ResponseWriter, status int, code, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"type": "urn:workspaceops:problem:" + code, "title": http.StatusText(status), "status": status,
-		"detail": detail, "code": code,
-	})
+// refuse answers a refused handshake through the one error table, logging what is not a
+// client's fault.
+func (h *Hub) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	e, logIt := problem.Of(err)
+	if logIt {
+		h.log.WarnContext(r.Context(), "realtime: refused a handshake", slog.String("code", e.Code), slog.Any("error", err))
+	}
+	problem.Write(w, r, e)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/events"
 	"github.com/workspaceops/workspaceops/platform/ids"
+	"github.com/workspaceops/workspaceops/platform/problem"
 )
 
 // Authenticator verifies a bearer token (identity.Service implements it).
@@ -267,6 +268,7 @@ func (h *Hub) authenticated(c *client, ref json.RawMessage, p identity.Principal
 		c.userID = p.UserID // never rewritten: the hub reads it under room locks
 	}
 	c.expiresAt = p.ExpiresAt
+	c.generation = p.Generation
 	c.mu.Unlock()
 	c.setTimer(time.Until(p.ExpiresAt), CloseUnauthorized, "token expired")
 	if !c.sse {
@@ -275,15 +277,11 @@ func (h *Hub) authenticated(c *client, ref json.RawMessage, p identity.Principal
 	return true
 }
 
-// joinError is a refused join, answered with an error frame (WebSocket) or problem (SSE).
-type joinError struct{ code, msg string }
-
-func (e *joinError) Error() string { return e.msg }
-
 // join puts c in workspace wid's room: it authorizes against current membership (every join,
 // resumed or not), answers joined with the head seq, replays what followed since (or sends
 // resync past the replay limit), then switches to the live stream with no gap at the seam.
-func (h *Hub) join(ctx context.Context, c *client, ref json.RawMessage, wid string, since int64, hasSince bool) error {
+// A refused join is answered with an error frame (WebSocket) or a close (SSE).
+func (h *Hub) join(ctx context.Context, c *client, ref json.RawMessage, wid string, since int64, hasSince bool) *apperr.Error {
 	uid := c.user()
 	c.mu.Lock()
 	_, already := c.rooms[wid]
@@ -292,12 +290,13 @@ func (h *Hub) join(ctx context.Context, c *client, ref json.RawMessage, wid stri
 	if already {
 		h.leave(c, wid)
 	} else if n >= h.opts.MaxJoins {
-		return &joinError{CodeRateLimited, "this connection is in too many workspaces; leave one first"}
+		return errTooManyJoins
 	}
 	r, err := h.acquireRoom(ctx, wid)
 	if err != nil {
+		e, _ := problem.Of(err)
 		h.log.WarnContext(ctx, "realtime: read the log head", slog.String("workspace_id", wid), slog.Any("error", err))
-		return &joinError{CodeInternal, "the workspace's log could not be read; retry"}
+		return e
 	}
 	// Subscribe before authorizing: a removal that lands from now on evicts this join, and one
 	// that landed before is seen by the authorization.
@@ -319,14 +318,11 @@ func (h *Hub) join(ctx context.Context, c *client, ref json.RawMessage, wid stri
 	cancel()
 	if err != nil {
 		h.unsubscribe(c, r, s)
-		switch apperr.KindOf(err) {
-		case apperr.NotFound:
-			return &joinError{CodeNotFound, "no such workspace"}
-		case apperr.Forbidden:
-			return &joinError{CodeForbidden, "you may not read this workspace"}
+		e, logIt := problem.Of(err)
+		if logIt {
+			h.log.WarnContext(ctx, "realtime: authorize join", slog.String("workspace_id", wid), slog.Any("error", err))
 		}
-		h.log.WarnContext(ctx, "realtime: authorize join", slog.String("workspace_id", wid), slog.Any("error", err))
-		return &joinError{CodeInternal, "the join could not be authorized; retry"}
+		return e
 	}
 	if !c.enqueue(frame{b: encodeJoined(ref, wid, base)}) {
 		return nil
@@ -715,6 +711,26 @@ func subjectUser(e auditlog.Entry) string {
 		}
 	}
 	return ""
+}
+
+// Revoke closes, with 4001, every connection of the user whose token is older than
+// generation: identity.Service.OnRevoke calls it when the user signs out everywhere or changes
+// their password.
+func (h *Hub) Revoke(uid string, generation int64) {
+	h.mu.Lock()
+	all := make([]*client, 0, len(h.clients))
+	for c := range h.clients {
+		all = append(all, c)
+	}
+	h.mu.Unlock()
+	for _, c := range all {
+		c.mu.Lock()
+		revoked := c.userID == uid && c.generation < generation
+		c.mu.Unlock()
+		if revoked {
+			c.close(CloseUnauthorized, "token revoked")
+		}
+	}
 }
 
 // Stats are the hub's gauges.

@@ -12,7 +12,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/workspaceops/workspaceops/modules/auditlog"
+	"github.com/workspaceops/workspaceops/platform/apperr"
 	"github.com/workspaceops/workspaceops/platform/ids"
+	"github.com/workspaceops/workspaceops/platform/problem"
 )
 
 // Protocol v1: JSON text frames. api/asyncapi.yaml is the contract; this file is its code.
@@ -40,14 +42,12 @@ const (
 	TypeClose = "close"
 )
 
-// Error codes of an error frame.
+// Error codes of an error frame the protocol itself sends; a refused request's code comes from
+// the one error table (platform/problem.FrameCode), which yields these and forbidden,
+// not_found, rate_limited, unavailable and internal.
 const (
 	CodeUnauthorized = "unauthorized"
-	CodeForbidden    = "forbidden"
-	CodeNotFound     = "not_found"
 	CodeBadRequest   = "bad_request"
-	CodeRateLimited  = "rate_limited"
-	CodeInternal     = "internal"
 )
 
 // Close codes.
@@ -302,6 +302,11 @@ func encodeSimple(typ string, ref json.RawMessage) []byte {
 
 func encodeError(ref json.RawMessage, code, msg string) []byte {
 	return mustJSON(errorFrame{Type: TypeError, Ref: ref, Code: code, Message: msg})
+}
+
+// encodeProblem is the error frame of a refused request, its code from the one error table.
+func encodeProblem(ref json.RawMessage, e *apperr.Error) []byte {
+	return encodeError(ref, problem.FrameCode(e.Kind), e.Message)
 }
 
 func encodeClose(code int, reason string) []byte {

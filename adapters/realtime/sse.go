@@ -3,18 +3,16 @@ package realtime
 import (
 	"bufio"
 	"context"
-	"errors"
-	"log/slog"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/workspaceops/workspaceops/modules/identity"
-	"github.com/workspaceops/workspaceops/platform/apperr"
 	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/ids"
+	"github.com/workspaceops/workspaceops/platform/problem"
 )
 
 // ServeSSE serves GET /events?ticket=T&workspaceId=W: one workspace's frames as Server-Sent
@@ -30,7 +28,7 @@ func (h *Hub) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	wid := q.Get("workspaceId")
 	if !ids.Valid(wid) {
-		writeProblem(w, http.StatusBadRequest, "invalid_id", "workspaceId must be 24 lowercase hex characters")
+		problem.Write(w, r, errInvalidWorkspaceID)
 		return
 	}
 	since, hasSince := int64(0), false
@@ -40,54 +38,40 @@ func (h *Hub) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		since, hasSince = parseSince(v)
 	}
 	if since < 0 {
-		writeProblem(w, http.StatusBadRequest, "invalid_since", "Last-Event-ID (or since) must be a non-negative integer seq")
+		problem.Write(w, r, errInvalidSince)
 		return
 	}
 	rctx, cancel := context.WithTimeout(r.Context(), dbTimeout)
 	tk, err := h.tickets.redeem(rctx, q.Get("ticket"), time.Now())
 	cancel()
-	switch {
-	case errors.Is(err, ErrTooManyTickets):
-		writeProblem(w, http.StatusTooManyRequests, "too_many_tickets", "too many SSE tickets are outstanding; retry shortly")
-		return
-	case errors.Is(err, errBadTicket) || (err == nil && !time.Now().Before(tk.tokenUntil())):
-		writeProblem(w, http.StatusUnauthorized, "invalid_ticket", "the ticket is unknown, used or expired; get a new one from POST /api/v1/realtime/tickets")
-		return
-	case err != nil:
-		h.log.WarnContext(r.Context(), "realtime: record a ticket's use", slog.Any("error", err))
-		writeProblem(w, http.StatusServiceUnavailable, "unavailable", "the ticket could not be checked; retry")
+	if err == nil && !time.Now().Before(tk.tokenUntil()) {
+		err = errInvalidTicket
+	}
+	if err != nil {
+		h.refuse(w, r, err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), dbTimeout)
 	err = h.az.Authorize(ctx, wid, tk.UserID, authz.WorkspaceRead)
 	cancel()
-	switch apperr.KindOf(err) {
-	case apperr.Internal:
-		if err != nil {
-			writeProblem(w, http.StatusServiceUnavailable, "unavailable", "the workspace could not be checked; retry")
-			return
-		}
-	case apperr.Forbidden:
-		writeProblem(w, http.StatusForbidden, "forbidden", "you may not read this workspace")
-		return
-	default:
-		writeProblem(w, http.StatusNotFound, "workspace_not_found", "no such workspace")
+	if err != nil {
+		h.refuse(w, r, err)
 		return
 	}
 	if !h.countSSE(tk.UserID, +1) {
-		writeProblem(w, http.StatusTooManyRequests, "too_many_connections", "this user has too many realtime connections")
+		problem.Write(w, r, errTooManyConnections)
 		return
 	}
 	defer h.countSSE(tk.UserID, -1)
 	c := newClient(h, ids.New(), true)
 	if !h.register(c) {
-		writeProblem(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down; reconnect to another instance")
+		problem.Write(w, r, errShuttingDown)
 		return
 	}
 	defer h.unregister(c)
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, "internal", "streaming is not supported here")
+		h.refuse(w, r, fmt.Errorf("realtime: take over the connection: %w", err))
 		return
 	}
 	defer netConn.Close()
@@ -95,18 +79,15 @@ func (h *Hub) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	if err := writeSSEHead(netConn, brw.Writer, w.Header()); err != nil {
 		return
 	}
-	h.authenticated(c, nil, identity.Principal{UserID: tk.UserID, ExpiresAt: tk.tokenUntil()}, true)
+	h.authenticated(c, nil, tk.principal(), true)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
 		h.writeSSE(netConn, brw.Writer, c)
 	}()
 	jctx := context.WithoutCancel(r.Context())
-	if err := h.join(jctx, c, nil, wid, since, hasSince); err != nil {
-		var je *joinError
-		if errors.As(err, &je) {
-			c.closeAfter(frame{b: encodeError(nil, je.code, je.msg)}, 0, je.msg)
-		}
+	if e := h.join(jctx, c, nil, wid, since, hasSince); e != nil {
+		c.closeAfter(frame{b: encodeProblem(nil, e)}, 0, e.Message)
 	}
 	// The client sends nothing more; reading tells when it went away.
 	var buf [64]byte

@@ -7,19 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/workspaceops/workspaceops/platform/apperr"
+	"github.com/workspaceops/workspaceops/modules/identity"
 )
-
-// ErrTooManyTickets is answered when the in-memory record of used tickets is full of live ones.
-var ErrTooManyTickets = apperr.New(apperr.RateLimited, "too_many_tickets", "too many SSE tickets are outstanding; retry shortly")
-
-// errBadTicket: forged, malformed, expired or already used.
-var errBadTicket = errors.New("realtime: invalid ticket")
 
 // Redemptions records the SSE tickets used, so that each is used once on whichever instance
 // it is presented (behind a load balancer without sticky sessions, a ticket issued by one
@@ -46,22 +39,27 @@ type ticket struct {
 	ID         string `json:"n"`
 	UserID     string `json:"u"`
 	TokenUntil int64  `json:"t"` // the token's expiry (Unix ms): the stream closes then
+	Generation int64  `json:"g"` // the token's generation: the stream closes when it is revoked
 	Until      int64  `json:"e"` // the ticket's own expiry (Unix ms)
 }
 
 func (tk ticket) tokenUntil() time.Time { return time.UnixMilli(tk.TokenUntil) }
 
-func (t *tickets) issue(userID string, tokenUntil, now time.Time) (string, time.Time, error) {
+func (tk ticket) principal() identity.Principal {
+	return identity.Principal{UserID: tk.UserID, ExpiresAt: tk.tokenUntil(), Generation: tk.Generation}
+}
+
+func (t *tickets) issue(p identity.Principal, now time.Time) (string, time.Time, error) {
 	var n [18]byte
 	_, _ = rand.Read(n[:]) // crypto/rand.Read never fails on supported platforms
 	until := now.Add(t.ttl)
-	payload, err := json.Marshal(ticket{ID: base64.RawURLEncoding.EncodeToString(n[:]), UserID: userID,
-		TokenUntil: tokenUntil.UnixMilli(), Until: until.UnixMilli()})
+	payload, err := json.Marshal(ticket{ID: base64.RawURLEncoding.EncodeToString(n[:]), UserID: p.UserID,
+		TokenUntil: p.ExpiresAt.UnixMilli(), Generation: p.Generation, Until: until.UnixMilli()})
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	p := base64.RawURLEncoding.EncodeToString(payload)
-	return p + "." + base64.RawURLEncoding.EncodeToString(t.mac(p)), until, nil
+	enc := base64.RawURLEncoding.EncodeToString(payload)
+	return enc + "." + base64.RawURLEncoding.EncodeToString(t.mac(enc)), until, nil
 }
 
 // redeem verifies a ticket and records its use: it is valid once, before it expires.
@@ -69,19 +67,19 @@ func (t *tickets) redeem(ctx context.Context, value string, now time.Time) (tick
 	p, sig, ok := strings.Cut(value, ".")
 	mac, err := base64.RawURLEncoding.DecodeString(sig)
 	if !ok || err != nil || !hmac.Equal(mac, t.mac(p)) {
-		return ticket{}, errBadTicket
+		return ticket{}, errInvalidTicket
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(p)
 	var tk ticket
 	if err != nil || json.Unmarshal(payload, &tk) != nil || tk.ID == "" || tk.UserID == "" || now.UnixMilli() >= tk.Until {
-		return ticket{}, errBadTicket
+		return ticket{}, errInvalidTicket
 	}
 	first, err := t.used.Redeem(ctx, tk.ID, time.UnixMilli(tk.Until))
 	if err != nil {
 		return ticket{}, err
 	}
 	if !first {
-		return ticket{}, errBadTicket
+		return ticket{}, errInvalidTicket
 	}
 	return tk, nil
 }
@@ -99,7 +97,7 @@ func (h *Hub) IssueTicket(ctx context.Context, token string) (string, time.Time,
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	return h.tickets.issue(p.UserID, p.ExpiresAt, time.Now())
+	return h.tickets.issue(p, time.Now())
 }
 
 // MemoryRedemptions records used tickets in this process, at most max live ones.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/workspaceops/workspaceops/modules/identity"
 )
 
 // Two instances sharing the ticket key and the record of used tickets: a ticket issued by one
@@ -20,7 +22,7 @@ func TestTicketIsUsableOnceOnAnyInstance(t *testing.T) {
 	b := &tickets{key: key, ttl: 30 * time.Second, used: used}
 	tokenUntil := now.Add(time.Hour).Truncate(time.Millisecond)
 
-	value, until, err := a.issue("u1", tokenUntil, now)
+	value, until, err := a.issue(identity.Principal{UserID: "u1", ExpiresAt: tokenUntil}, now)
 	if err != nil || !until.Equal(now.Add(30*time.Second)) {
 		t.Fatalf("issue: %v %v", until, err)
 	}
@@ -29,7 +31,7 @@ func TestTicketIsUsableOnceOnAnyInstance(t *testing.T) {
 		t.Fatalf("redeem on the other instance: %+v %v", tk, err)
 	}
 	for _, h := range []*tickets{a, b} {
-		if _, err := h.redeem(ctx, value, now.Add(time.Second)); !errors.Is(err, errBadTicket) {
+		if _, err := h.redeem(ctx, value, now.Add(time.Second)); !errors.Is(err, errInvalidTicket) {
 			t.Fatalf("second use: %v", err)
 		}
 	}
@@ -40,7 +42,7 @@ func TestForgedMalformedAndExpiredTicketsAreRefused(t *testing.T) {
 	now := time.Now()
 	issuer := &tickets{key: []byte("key-one-key-one-key-one-key-one!"), ttl: 30 * time.Second, used: NewMemoryRedemptions(10)}
 	other := &tickets{key: []byte("key-two-key-two-key-two-key-two!"), ttl: 30 * time.Second, used: NewMemoryRedemptions(10)}
-	value, _, _ := issuer.issue("u1", now.Add(time.Hour), now)
+	value, _, _ := issuer.issue(identity.Principal{UserID: "u1", ExpiresAt: now.Add(time.Hour)}, now)
 	payload, mac, _ := strings.Cut(value, ".")
 	raw, _ := base64.RawURLEncoding.DecodeString(payload)
 	forged := base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(raw), `"u1"`, `"u2"`, 1))) + "." + mac
@@ -58,7 +60,7 @@ func TestForgedMalformedAndExpiredTicketsAreRefused(t *testing.T) {
 		"expired":       {issuer, value, now.Add(30 * time.Second)},
 		"truncated mac": {issuer, value[:len(value)-2], now},
 	} {
-		if _, err := c.h.redeem(ctx, c.value, c.at); !errors.Is(err, errBadTicket) {
+		if _, err := c.h.redeem(ctx, c.value, c.at); !errors.Is(err, errInvalidTicket) {
 			t.Errorf("%s: %v, want refused", name, err)
 		}
 	}

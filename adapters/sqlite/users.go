@@ -18,12 +18,12 @@ var _ identity.Repository = (*Users)(nil)
 // NewUsers returns the user repository on db.
 func NewUsers(db *DB) *Users { return &Users{db: db} }
 
-const userColumns = "id, email, display_name, password_hash, created_at"
+const userColumns = "id, email, display_name, password_hash, created_at, token_generation"
 
 func scanUser(row interface{ Scan(...any) error }) (identity.User, error) {
 	var u identity.User
 	var created int64
-	if err := row.Scan(&u.ID, &u.Email, &u.DisplayName, &u.PasswordHash, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.DisplayName, &u.PasswordHash, &created, &u.TokenGeneration); err != nil {
 		return identity.User{}, err
 	}
 	u.CreatedAt = fromMs(created)
@@ -33,8 +33,8 @@ func scanUser(row interface{ Scan(...any) error }) (identity.User, error) {
 // Create stores a new user; the unique email turns a taken one into ErrEmailTaken, also when two
 // registrations race.
 func (r *Users) Create(ctx context.Context, u identity.User) error {
-	_, err := r.db.exec(ctx, r.db.w, "INSERT INTO users ("+userColumns+") VALUES (?, ?, ?, ?, ?)",
-		u.ID, u.Email, u.DisplayName, u.PasswordHash, ms(u.CreatedAt))
+	_, err := r.db.exec(ctx, r.db.w, "INSERT INTO users ("+userColumns+") VALUES (?, ?, ?, ?, ?, ?)",
+		u.ID, u.Email, u.DisplayName, u.PasswordHash, ms(u.CreatedAt), u.TokenGeneration)
 	switch {
 	case isUnique(err):
 		return identity.ErrEmailTaken
@@ -46,16 +46,23 @@ func (r *Users) Create(ctx context.Context, u identity.User) error {
 
 // ByID returns the user or ErrUserNotFound.
 func (r *Users) ByID(ctx context.Context, id string) (identity.User, error) {
-	return r.one(ctx, "SELECT "+userColumns+" FROM users WHERE id = ?", id)
+	return r.one(ctx, r.db.r, "SELECT "+userColumns+" FROM users WHERE id = ?", id)
 }
 
 // ByEmail returns the user with that normalised email or ErrUserNotFound.
 func (r *Users) ByEmail(ctx context.Context, email string) (identity.User, error) {
-	return r.one(ctx, "SELECT "+userColumns+" FROM users WHERE email = ?", email)
+	return r.one(ctx, r.db.r, "SELECT "+userColumns+" FROM users WHERE email = ?", email)
 }
 
-func (r *Users) one(ctx context.Context, query, key string) (identity.User, error) {
-	u, err := scanUser(r.db.queryRow(ctx, r.db.r, query, key))
+// RevokeTokens raises the user's token generation, and sets the password hash when one is
+// given, in one statement.
+func (r *Users) RevokeTokens(ctx context.Context, id, passwordHash string) (identity.User, error) {
+	return r.one(ctx, r.db.w, "UPDATE users SET token_generation = token_generation + 1, "+
+		"password_hash = CASE WHEN ?1 = '' THEN password_hash ELSE ?1 END WHERE id = ?2 RETURNING "+userColumns, passwordHash, id)
+}
+
+func (r *Users) one(ctx context.Context, q querier, query string, args ...any) (identity.User, error) {
+	u, err := scanUser(r.db.queryRow(ctx, q, query, args...))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return identity.User{}, identity.ErrUserNotFound

@@ -46,16 +46,22 @@ func New(cfg Config) (*JWT, error) {
 	return &JWT{cfg: cfg}, nil
 }
 
-// Issue signs a token for userID valid from now for the configured lifetime.
-func (j *JWT) Issue(userID string, now time.Time) (identity.Token, error) {
+// claims are the registered claims and the user's token generation ("gen", absent for 0).
+type claims struct {
+	jwt.RegisteredClaims
+	Generation int64 `json:"gen,omitempty"`
+}
+
+// Issue signs a token for u valid from now for the configured lifetime.
+func (j *JWT) Issue(u identity.User, now time.Time) (identity.Token, error) {
 	exp := now.Add(j.cfg.TTL).Truncate(time.Second)
-	claims := jwt.RegisteredClaims{
-		Subject:   userID,
+	claims := claims{RegisteredClaims: jwt.RegisteredClaims{
+		Subject:   u.ID,
 		Issuer:    j.cfg.Issuer,
 		Audience:  jwt.ClaimStrings{j.cfg.Audience},
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(exp),
-	}
+	}, Generation: u.TokenGeneration}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(j.cfg.Secret)
 	if err != nil {
 		return identity.Token{}, fmt.Errorf("sign token: %w", err)
@@ -68,7 +74,7 @@ func (j *JWT) Verify(tok string, now time.Time) (identity.Principal, error) {
 	if err := numericTimes(tok); err != nil {
 		return identity.Principal{}, fmt.Errorf("%w: %v", identity.ErrInvalidToken, err)
 	}
-	var claims jwt.RegisteredClaims
+	var claims claims
 	parsed, err := jwt.ParseWithClaims(tok, &claims,
 		func(*jwt.Token) (any, error) { return j.cfg.Secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -82,13 +88,13 @@ func (j *JWT) Verify(tok string, now time.Time) (identity.Principal, error) {
 	if err != nil || !parsed.Valid {
 		return identity.Principal{}, fmt.Errorf("%w: %v", identity.ErrInvalidToken, err)
 	}
-	if claims.Subject == "" || claims.IssuedAt == nil {
-		return identity.Principal{}, fmt.Errorf("%w: missing sub or iat", identity.ErrInvalidToken)
+	if claims.Subject == "" || claims.IssuedAt == nil || claims.Generation < 0 {
+		return identity.Principal{}, fmt.Errorf("%w: missing sub or iat, or a negative gen", identity.ErrInvalidToken)
 	}
-	return identity.Principal{UserID: claims.Subject, ExpiresAt: claims.ExpiresAt.UTC()}, nil
+	return identity.Principal{UserID: claims.Subject, ExpiresAt: claims.ExpiresAt.UTC(), Generation: claims.Generation}, nil
 }
 
-// numericTimes refuses a token whose exp, iat or nbf is not a JSON number: RFC 7519 makes them
+// numericTimes refuses a token whose exp, iat, nbf or gen is not a JSON number: RFC 7519 makes them
 // NumericDates, but the library also reads a string such as "9999999999".
 func numericTimes(tok string) error {
 	parts := strings.Split(tok, ".")
@@ -103,7 +109,7 @@ func numericTimes(tok string) error {
 	if err := json.Unmarshal(payload, &claims); err != nil {
 		return fmt.Errorf("payload: %w", err)
 	}
-	for _, name := range []string{"exp", "iat", "nbf"} {
+	for _, name := range []string{"exp", "iat", "nbf", "gen"} {
 		if v, ok := claims[name]; ok && (len(v) == 0 || !(v[0] == '-' || v[0] >= '0' && v[0] <= '9')) {
 			return fmt.Errorf("%s is not a number", name)
 		}

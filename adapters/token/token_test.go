@@ -29,7 +29,7 @@ func newJWT(t *testing.T) *JWT {
 
 func TestIssueVerifyRoundTrip(t *testing.T) {
 	j := newJWT(t)
-	tok, err := j.Issue("user-1", now)
+	tok, err := j.Issue(identity.User{ID: "user-1", TokenGeneration: 3}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 		t.Errorf("expires %v", tok.ExpiresAt)
 	}
 	p, err := j.Verify(tok.Value, now.Add(59*time.Minute))
-	if err != nil || p.UserID != "user-1" || !p.ExpiresAt.Equal(tok.ExpiresAt) {
+	if err != nil || p.UserID != "user-1" || !p.ExpiresAt.Equal(tok.ExpiresAt) || p.Generation != 3 {
 		t.Fatalf("Verify = %+v, %v", p, err)
 	}
 	if _, err := j.Verify(tok.Value, now.Add(time.Hour+3*time.Second)); err != nil {
@@ -68,7 +68,7 @@ func TestVerifyRejects(t *testing.T) {
 		}
 		return s
 	}
-	valid, _ := j.Issue("u", now)
+	valid, _ := j.Issue(identity.User{ID: "u"}, now)
 	parts := strings.Split(valid.Value, ".")
 	hs512Header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS512","typ":"JWT"}`))
 
@@ -89,6 +89,9 @@ func TestVerifyRejects(t *testing.T) {
 		"tampered payload":     parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"admin"}`)) + "." + parts[2],
 		"exp as a string":      sign(t, jwt.SigningMethodHS256, secret, with("exp", fmt.Sprint(now.Add(time.Hour).Unix()))),
 		"iat as a string":      sign(t, jwt.SigningMethodHS256, secret, with("iat", fmt.Sprint(now.Unix()))),
+		"gen as a string":      sign(t, jwt.SigningMethodHS256, secret, with("gen", "1")),
+		"gen fractional":       sign(t, jwt.SigningMethodHS256, secret, with("gen", 1.5)),
+		"gen negative":         sign(t, jwt.SigningMethodHS256, secret, with("gen", -1)),
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -122,9 +122,10 @@ func provideBus(cfg config.Config, log *slog.Logger) (realtime.Bus, func(), erro
 	return b, b.Close, nil
 }
 
-// provideRealtime builds the hub. SSE tickets are signed with a key derived from JWT_SECRET
-// (so every instance accepts every instance's tickets; a random key when it is generated) and
-// their use is recorded in the database, so each is used once across instances.
+// provideRealtime builds the hub and has it told of revoked tokens. SSE tickets are signed with
+// a key derived from JWT_SECRET (so every instance accepts every instance's tickets; a random
+// key when it is generated) and their use is recorded in the database, so each is used once
+// across instances.
 func provideRealtime(cfg config.Config, ids *identity.Service, az authz.Authorizer, audit *auditlog.Service, bus realtime.Bus,
 	used realtime.Redemptions, log *slog.Logger) (*realtime.Hub, error) {
 	var ticketKey []byte
@@ -133,7 +134,7 @@ func provideRealtime(cfg config.Config, ids *identity.Service, az authz.Authoriz
 		m.Write([]byte("workspaceops/sse-ticket/v1")) // its own key: a ticket is never a valid JWT signature
 		ticketKey = m.Sum(nil)
 	}
-	return realtime.New(realtime.Deps{
+	h, err := realtime.New(realtime.Deps{
 		Auth: ids, Authz: az, Replay: audit, Bus: bus, TicketKey: ticketKey, Redemptions: used,
 		Options: realtime.Options{
 			AllowedOrigins: cfg.AllowedOrigins, PingInterval: cfg.WSPingInterval, QueueSize: cfg.WSQueueSize,
@@ -141,6 +142,11 @@ func provideRealtime(cfg config.Config, ids *identity.Service, az authz.Authoriz
 			Log: log.With(slog.String("component", "realtime")),
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
+	ids.OnRevoke(h.Revoke) // signing out everywhere closes the user's sockets here
+	return h, nil
 }
 
 func provideWorkItemService(repo workitem.Repository, az authz.Authorizer, members workitem.MemberChecker, docs workitem.DocumentLookup,

@@ -8,5 +8,6 @@ var (
 	ErrEmailTaken         = apperr.New(apperr.Conflict, "email_taken", "an account with this email already exists")
 	ErrInvalidCredentials = apperr.New(apperr.Unauthenticated, "invalid_credentials", "email or password is incorrect")
 	ErrInvalidToken       = apperr.New(apperr.Unauthenticated, "invalid_token", "the token is missing, malformed, expired or not ours")
+	ErrWrongPassword      = apperr.New(apperr.Forbidden, "wrong_password", "the current password is incorrect")
 	ErrTooManyAttempts    = apperr.New(apperr.RateLimited, "too_many_attempts", "too many failed login attempts; try again later")
 )

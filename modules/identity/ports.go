@@ -15,6 +15,10 @@ type Repository interface {
 	ByEmail(ctx context.Context, email string) (User, error)
 	// ByIDs returns the users that exist among ids, in no particular order.
 	ByIDs(ctx context.Context, ids []string) ([]User, error)
+	// RevokeTokens raises the user's token generation by one, and replaces the password hash
+	// when passwordHash is not empty, atomically; it returns the user as stored afterwards, or
+	// ErrUserNotFound.
+	RevokeTokens(ctx context.Context, id, passwordHash string) (User, error)
 }
 
 // PasswordHasher hashes passwords and checks them against stored hashes.
@@ -34,11 +38,14 @@ type Token struct {
 type Principal struct {
 	UserID    string
 	ExpiresAt time.Time
+	// Generation is the user's token generation when the token was issued.
+	Generation int64
 }
 
 // Tokens issues and verifies bearer tokens.
 type Tokens interface {
-	Issue(userID string, now time.Time) (Token, error)
+	// Issue signs a token for the user at their current token generation.
+	Issue(u User, now time.Time) (Token, error)
 	// Verify returns who the token was issued to and until when it is valid, or an error
 	// wrapping ErrInvalidToken.
 	Verify(token string, now time.Time) (Principal, error)

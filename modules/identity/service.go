@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 
+	"github.com/workspaceops/workspaceops/platform/apperr"
 	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/events"
 	"github.com/workspaceops/workspaceops/platform/ids"
@@ -25,6 +28,10 @@ type Service struct {
 	// dummyHash is verified against when the email is unknown, so that a failed login costs the
 	// same time whether or not the account exists.
 	dummyHash string
+
+	generations *generations
+	revokeMu    sync.Mutex
+	onRevoke    []func(userID string, generation int64)
 }
 
 // Deps are the Service's dependencies; every field is required.
@@ -52,6 +59,7 @@ func NewService(d Deps) (*Service, error) {
 	return &Service{
 		users: d.Users, hasher: d.Hasher, tokens: d.Tokens, throttles: d.Throttles,
 		listener: d.Listener, events: d.Events, clock: d.Clock, log: d.Log, dummyHash: dummy,
+		generations: newGenerations(generationTTL, maxCachedGenerations),
 	}, nil
 }
 
@@ -131,34 +139,131 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	return s.session(u)
 }
 
-// Authenticate returns the id of the user a token was issued to.
-func (s *Service) Authenticate(ctx context.Context, token string) (string, error) {
-	p, err := s.Verify(ctx, token)
-	return p.UserID, err
-}
-
 // Verify returns who a token speaks for and until when; long-lived connections (WebSocket,
 // SSE) use the expiry to close themselves when the token runs out. A validly signed token of a
-// user that does not exist (any more, or in this database) is invalid: every authenticated
-// request, socket and ticket comes through here, so none acts for nobody.
+// user that does not exist (any more, or in this database) is invalid, and so is one issued
+// before the user signed out everywhere or changed their password: every authenticated
+// request, socket and ticket comes through here, so none acts for nobody or for a revoked
+// session. The user's token generation comes from a cache of a few seconds, not a store read
+// per request.
 func (s *Service) Verify(ctx context.Context, token string) (Principal, error) {
 	p, err := s.tokens.Verify(token, s.clock.Now())
 	if err != nil {
 		return Principal{}, err
 	}
-	if _, err := s.Me(ctx, p.UserID); err != nil {
-		return Principal{}, err
+	now := s.clock.Now()
+	gen, ok := s.generations.get(p.UserID, now)
+	if !ok {
+		u, err := s.Me(ctx, p.UserID)
+		if err != nil {
+			return Principal{}, err
+		}
+		gen = u.TokenGeneration
+		s.generations.put(u.ID, gen, now)
+	}
+	if p.Generation != gen {
+		return Principal{}, fmt.Errorf("%w: revoked (generation %d, now %d)", ErrInvalidToken, p.Generation, gen)
 	}
 	return p, nil
 }
 
-// Refresh issues a fresh token to an authenticated user who still exists.
-func (s *Service) Refresh(ctx context.Context, userID string) (Session, error) {
-	u, err := s.Me(ctx, userID)
+// Refresh issues a fresh token to the holder of a verified token, unless it has been revoked
+// since (Verify may have read the generation from the cache).
+func (s *Service) Refresh(ctx context.Context, p Principal) (Session, error) {
+	u, err := s.Me(ctx, p.UserID)
 	if err != nil {
 		return Session{}, err
 	}
+	if u.TokenGeneration != p.Generation {
+		return Session{}, ErrInvalidToken
+	}
 	return s.session(u)
+}
+
+// LogoutAll invalidates every token issued to the user so far: REST refuses them at once on
+// this instance and within the cache's few seconds on the others, and this instance's sockets
+// of the user are closed.
+func (s *Service) LogoutAll(ctx context.Context, userID string) error {
+	u, err := s.users.RevokeTokens(ctx, userID, "")
+	if err != nil {
+		return s.revokeFailed(err)
+	}
+	s.revoked(ctx, u, "signed out everywhere")
+	return nil
+}
+
+// ChangePasswordInput is what a signed-in person submits to change their password.
+type ChangePasswordInput struct {
+	UserID          string
+	CurrentPassword string
+	NewPassword     string
+	ClientAddr      string
+}
+
+// ChangePassword checks the current password (wrong guesses count against the same throttles
+// as logins), sets the new one and invalidates every token issued before, as LogoutAll does;
+// the session it returns is the only valid one.
+func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) (Session, error) {
+	if msg := validatePassword(in.NewPassword); msg != "" {
+		var f apperr.Fields
+		f.Add("newPassword", msg)
+		return Session{}, f.Err()
+	}
+	u, err := s.Me(ctx, in.UserID)
+	if err != nil {
+		return Session{}, err
+	}
+	emailKey, addrKey := "email:"+u.Email, "addr:"+in.ClientAddr
+	if wait := max(s.throttles.ByEmail.Wait(emailKey), s.throttles.ByAddr.Wait(addrKey)); wait > 0 {
+		return Session{}, ErrTooManyAttempts.WithRetryAfter(wait)
+	}
+	ok := false
+	if len(in.CurrentPassword) <= MaxPasswordLen {
+		if ok, err = s.hasher.Verify(u.PasswordHash, in.CurrentPassword); err != nil {
+			return Session{}, fmt.Errorf("verify password: %w", err)
+		}
+	}
+	if !ok {
+		s.throttles.ByEmail.Fail(emailKey)
+		s.throttles.ByAddr.Fail(addrKey)
+		return Session{}, ErrWrongPassword
+	}
+	s.throttles.ByEmail.Reset(emailKey)
+	hash, err := s.hasher.Hash(in.NewPassword)
+	if err != nil {
+		return Session{}, fmt.Errorf("hash password: %w", err)
+	}
+	if u, err = s.users.RevokeTokens(ctx, u.ID, hash); err != nil {
+		return Session{}, s.revokeFailed(err)
+	}
+	s.revoked(ctx, u, "password changed")
+	return s.session(u)
+}
+
+// OnRevoke registers f to be told, on this instance, that every token of a user below
+// generation is revoked (the realtime hub closes the user's sockets).
+func (s *Service) OnRevoke(f func(userID string, generation int64)) {
+	s.revokeMu.Lock()
+	defer s.revokeMu.Unlock()
+	s.onRevoke = append(s.onRevoke, f)
+}
+
+func (s *Service) revokeFailed(err error) error {
+	if errors.Is(err, ErrUserNotFound) {
+		return ErrInvalidToken
+	}
+	return fmt.Errorf("revoke tokens: %w", err)
+}
+
+func (s *Service) revoked(ctx context.Context, u User, why string) {
+	s.generations.put(u.ID, u.TokenGeneration, s.clock.Now())
+	s.log.InfoContext(ctx, "tokens revoked", slog.String("user_id", u.ID), slog.String("reason", why))
+	s.revokeMu.Lock()
+	listeners := slices.Clone(s.onRevoke)
+	s.revokeMu.Unlock()
+	for _, f := range listeners {
+		f(u.ID, u.TokenGeneration)
+	}
 }
 
 // Me returns the authenticated user. A token whose user no longer exists is no longer valid.
@@ -174,7 +279,7 @@ func (s *Service) Me(ctx context.Context, userID string) (User, error) {
 }
 
 func (s *Service) session(u User) (Session, error) {
-	tok, err := s.tokens.Issue(u.ID, s.clock.Now())
+	tok, err := s.tokens.Issue(u, s.clock.Now())
 	if err != nil {
 		return Session{}, fmt.Errorf("issue token: %w", err)
 	}

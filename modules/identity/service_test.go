@@ -18,24 +18,27 @@ import (
 	"github.com/workspaceops/workspaceops/platform/ratelimit"
 )
 
-// fakeTokens issues "tok:<user>:<expiry unix>" so tests can read what was issued.
+// fakeTokens issues "tok:<user>:<generation>:<expiry unix>" so tests can read what was issued.
 type fakeTokens struct{}
 
-func (fakeTokens) Issue(userID string, now time.Time) (identity.Token, error) {
+func (fakeTokens) Issue(u identity.User, now time.Time) (identity.Token, error) {
 	exp := now.Add(time.Hour)
-	return identity.Token{Value: fmt.Sprintf("tok:%s:%d", userID, exp.Unix()), ExpiresAt: exp}, nil
+	return identity.Token{Value: fmt.Sprintf("tok:%s:%d:%d", u.ID, u.TokenGeneration, exp.Unix()), ExpiresAt: exp}, nil
 }
 
 func (fakeTokens) Verify(tok string, now time.Time) (identity.Principal, error) {
-	var exp int64
+	var gen, exp int64
 	parts := strings.Split(tok, ":")
-	if len(parts) != 3 || parts[0] != "tok" {
+	if len(parts) != 4 || parts[0] != "tok" {
 		return identity.Principal{}, identity.ErrInvalidToken
 	}
-	if _, err := fmt.Sscan(parts[2], &exp); err != nil || now.Unix() >= exp {
+	if _, err := fmt.Sscan(parts[2], &gen); err != nil {
 		return identity.Principal{}, identity.ErrInvalidToken
 	}
-	return identity.Principal{UserID: parts[1], ExpiresAt: time.Unix(exp, 0)}, nil
+	if _, err := fmt.Sscan(parts[3], &exp); err != nil || now.Unix() >= exp {
+		return identity.Principal{}, identity.ErrInvalidToken
+	}
+	return identity.Principal{UserID: parts[1], ExpiresAt: time.Unix(exp, 0), Generation: gen}, nil
 }
 
 type listener struct{ got []string }
@@ -101,8 +104,8 @@ func TestRegister(t *testing.T) {
 	if strings.Contains(s.User.PasswordHash, "s3cret-pass") || s.User.PasswordHash == "" {
 		t.Fatal("password not hashed")
 	}
-	if uid, err := f.svc.Authenticate(ctx, s.Token.Value); err != nil || uid != s.User.ID {
-		t.Fatalf("token does not authenticate the new user: %q %v", uid, err)
+	if p, err := f.svc.Verify(ctx, s.Token.Value); err != nil || p.UserID != s.User.ID {
+		t.Fatalf("token does not authenticate the new user: %+v %v", p, err)
 	}
 	if got := f.listener.got; len(got) != 1 || got[0] != s.User.ID+"|ada@example.com" {
 		t.Fatalf("listener got %v", got)
@@ -206,7 +209,7 @@ func TestRefreshAndMe(t *testing.T) {
 	f := newFixture(t)
 	reg := f.register(t, "ada@example.com")
 	f.clock.Advance(30 * time.Minute)
-	s, err := f.svc.Refresh(ctx, reg.User.ID)
+	s, err := f.svc.Refresh(ctx, identity.Principal{UserID: reg.User.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,11 +220,11 @@ func TestRefreshAndMe(t *testing.T) {
 	if err != nil || me.Email != "ada@example.com" {
 		t.Fatalf("me = %+v, %v", me, err)
 	}
-	if _, err := f.svc.Refresh(ctx, "deleted-user"); !errors.Is(err, identity.ErrInvalidToken) {
+	if _, err := f.svc.Refresh(ctx, identity.Principal{UserID: "deleted-user"}); !errors.Is(err, identity.ErrInvalidToken) {
 		t.Fatalf("refresh for a missing user: %v", err)
 	}
 	f.clock.Advance(31 * time.Minute)
-	if _, err := f.svc.Authenticate(ctx, reg.Token.Value); !errors.Is(err, identity.ErrInvalidToken) {
+	if _, err := f.svc.Verify(ctx, reg.Token.Value); !errors.Is(err, identity.ErrInvalidToken) {
 		t.Fatalf("expired token accepted: %v", err)
 	}
 }
@@ -230,15 +233,12 @@ func TestRefreshAndMe(t *testing.T) {
 // (REST, WebSocket auth and SSE tickets all verify through the service).
 func TestTokenOfAUserThatDoesNotExistIsInvalid(t *testing.T) {
 	f := newFixture(t)
-	tok, err := fakeTokens{}.Issue("nobody", f.clock.Now())
+	tok, err := fakeTokens{}.Issue(identity.User{ID: "nobody"}, f.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p, err := f.svc.Verify(ctx, tok.Value); !errors.Is(err, identity.ErrInvalidToken) {
 		t.Fatalf("Verify = %+v, %v; want ErrInvalidToken", p, err)
-	}
-	if uid, err := f.svc.Authenticate(ctx, tok.Value); !errors.Is(err, identity.ErrInvalidToken) {
-		t.Fatalf("Authenticate = %q, %v; want ErrInvalidToken", uid, err)
 	}
 	s, err := f.svc.Register(ctx, identity.RegisterInput{Email: "ann@example.com", Password: "correct-horse", DisplayName: "Ann"})
 	if err != nil {
@@ -246,5 +246,88 @@ func TestTokenOfAUserThatDoesNotExistIsInvalid(t *testing.T) {
 	}
 	if p, err := f.svc.Verify(ctx, s.Token.Value); err != nil || p.UserID != s.User.ID {
 		t.Fatalf("a live user's token: %+v, %v", p, err)
+	}
+}
+
+// Signing out everywhere revokes every token issued so far (the caller's too), tells the
+// listeners (the realtime hub closes the user's sockets), and a later login works.
+func TestLogoutAllRevokesEveryEarlierToken(t *testing.T) {
+	f := newFixture(t)
+	reg, err := f.svc.Register(ctx, identity.RegisterInput{Email: "ann@example.com", Password: "correct-horse", DisplayName: "Ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := f.svc.Login(ctx, identity.LoginInput{Email: "ann@example.com", Password: "correct-horse", ClientAddr: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.svc.Verify(ctx, other.Token.Value) // warms the cache: revocation must not wait for it
+	if err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	f.svc.OnRevoke(func(uid string, gen int64) { told = append(told, fmt.Sprintf("%s@%d", uid, gen)) })
+	if err := f.svc.LogoutAll(ctx, reg.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"registration": reg.Token.Value, "login": other.Token.Value} {
+		if _, err := f.svc.Verify(ctx, tok); !errors.Is(err, identity.ErrInvalidToken) {
+			t.Errorf("the %s token after logout-all: %v; want ErrInvalidToken", name, err)
+		}
+	}
+	if _, err := f.svc.Refresh(ctx, p); !errors.Is(err, identity.ErrInvalidToken) {
+		t.Errorf("refresh of a revoked token: %v", err)
+	}
+	if want := reg.User.ID + "@1"; len(told) != 1 || told[0] != want {
+		t.Errorf("listeners told %v, want [%s]", told, want)
+	}
+	again, err := f.svc.Login(ctx, identity.LoginInput{Email: "ann@example.com", Password: "correct-horse", ClientAddr: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Verify(ctx, again.Token.Value); err != nil {
+		t.Errorf("a token issued after logout-all: %v", err)
+	}
+}
+
+func TestChangePassword(t *testing.T) {
+	f := newFixture(t)
+	reg, err := f.svc.Register(ctx, identity.RegisterInput{Email: "ann@example.com", Password: "correct-horse", DisplayName: "Ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(current, next string) (identity.Session, error) {
+		return f.svc.ChangePassword(ctx, identity.ChangePasswordInput{UserID: reg.User.ID, CurrentPassword: current, NewPassword: next, ClientAddr: "a"})
+	}
+	if _, err := change("correct-horse", "short"); apperr.KindOf(err) != apperr.Invalid {
+		t.Fatalf("a too short new password: %v", err)
+	}
+	if _, err := change("wrong-password", "battery-staple"); !errors.Is(err, identity.ErrWrongPassword) {
+		t.Fatalf("a wrong current password: %v", err)
+	}
+	if _, err := f.svc.Verify(ctx, reg.Token.Value); err != nil {
+		t.Fatalf("refused changes revoke nothing: %v", err)
+	}
+	s, err := change("correct-horse", "battery-staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Verify(ctx, reg.Token.Value); !errors.Is(err, identity.ErrInvalidToken) {
+		t.Errorf("the token from before the change: %v", err)
+	}
+	if _, err := f.svc.Verify(ctx, s.Token.Value); err != nil {
+		t.Errorf("the session the change returned: %v", err)
+	}
+	if _, err := f.svc.Login(ctx, identity.LoginInput{Email: "ann@example.com", Password: "correct-horse", ClientAddr: "b"}); !errors.Is(err, identity.ErrInvalidCredentials) {
+		t.Errorf("the old password still signs in: %v", err)
+	}
+	if _, err := f.svc.Login(ctx, identity.LoginInput{Email: "ann@example.com", Password: "battery-staple", ClientAddr: "b"}); err != nil {
+		t.Errorf("the new password: %v", err)
+	}
+	for range 3 {
+		_, _ = change("guess", "another-one")
+	}
+	if _, err := change("battery-staple", "another-one"); !errors.Is(err, identity.ErrTooManyAttempts) {
+		t.Errorf("guessing the current password is not throttled: %v", err)
 	}
 }

@@ -24,6 +24,9 @@ type User struct {
 	DisplayName  string
 	PasswordHash string
 	CreatedAt    time.Time
+	// TokenGeneration is carried by every token issued to the user; signing out everywhere and
+	// changing the password raise it, which invalidates every token issued before.
+	TokenGeneration int64
 }
 
 // NormalizeEmail trims and lower-cases an address so lookups and uniqueness ignore case.

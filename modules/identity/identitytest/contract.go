@@ -99,4 +99,35 @@ func RepositoryContract(t *testing.T, newRepo func(t *testing.T) identity.Reposi
 			t.Fatalf("got %v", emails)
 		}
 	})
+
+	t.Run("RevokeTokens raises the generation once per call, atomically, and sets a new hash", func(t *testing.T) {
+		repo := newRepo(t)
+		u := user("gen@example.com")
+		if err := repo.Create(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		got, err := repo.RevokeTokens(ctx, u.ID, "")
+		if err != nil || got.TokenGeneration != 1 || got.PasswordHash != "hash" {
+			t.Fatalf("RevokeTokens without a hash = %+v, %v; want generation 1, hash kept", got, err)
+		}
+		const n = 8
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				if _, err := repo.RevokeTokens(ctx, u.ID, ""); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if got, err = repo.RevokeTokens(ctx, u.ID, "new-hash"); err != nil || got.TokenGeneration != n+2 || got.PasswordHash != "new-hash" {
+			t.Fatalf("after %d concurrent revocations = %+v, %v; want generation %d and the new hash", n, got, err, n+2)
+		}
+		if stored, err := repo.ByEmail(ctx, u.Email); err != nil || stored.TokenGeneration != n+2 || stored.PasswordHash != "new-hash" {
+			t.Fatalf("stored = %+v, %v", stored, err)
+		}
+		if _, err := repo.RevokeTokens(ctx, ids.New(), ""); !errors.Is(err, identity.ErrUserNotFound) {
+			t.Fatalf("unknown user: %v", err)
+		}
+	})
 }

@@ -55,6 +55,22 @@ func (s *Users) ByEmail(ctx context.Context, email string) (identity.User, error
 	return s.ByID(ctx, id)
 }
 
+// RevokeTokens raises the user's token generation and sets the password hash when one is given.
+func (s *Users) RevokeTokens(_ context.Context, id, passwordHash string) (identity.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.byID[id]
+	if !ok {
+		return identity.User{}, identity.ErrUserNotFound
+	}
+	u.TokenGeneration++
+	if passwordHash != "" {
+		u.PasswordHash = passwordHash
+	}
+	s.byID[id] = u
+	return u, nil
+}
+
 // ByIDs returns the users that exist among ids.
 func (s *Users) ByIDs(_ context.Context, ids []string) ([]identity.User, error) {
 	s.mu.Lock()

@@ -1,0 +1,82 @@
+package main
+
+import "testing"
+
+// TestLogoutAllRevokesEverySession: signing out everywhere refuses every token issued before on
+// REST (the caller's too), closes the user's open WebSocket and SSE stream with 4001 at once, and
+// a new login works; other users are untouched.
+func TestLogoutAllRevokesEverySession(t *testing.T) {
+	s := startServer(t, nil)
+	ann := s.register(t, "ann@example.com")
+	bob := s.register(t, "bob@example.com")
+	wid := s.call("POST", "/api/v1/workspaces", ann.token, map[string]string{"name": "Launch"}).want(t, 201).str("id")
+	laptop := s.call("POST", "/api/v1/auth/login", "", map[string]string{"email": ann.email, "password": "correct-horse"}).want(t, 200).str("token")
+
+	ws := s.live(t, ann)
+	status, sse := s.openSSE(t, s.ticket(t, ann), wid, "")
+	if status != 200 {
+		t.Fatalf("GET /events: %d", status)
+	}
+	bobWS := s.live(t, bob)
+
+	s.call("POST", "/api/v1/auth/logout-all", laptop, nil).want(t, 204)
+
+	if code := ws.closeCode(); code != 4001 {
+		t.Errorf("the open WebSocket closed with %d, want 4001", code)
+	}
+	for {
+		m, ok := sse.next()
+		if !ok {
+			t.Fatal("the SSE stream ended without a close frame")
+		}
+		if m.frame["type"] == "close" {
+			if m.frame["code"] != float64(4001) {
+				t.Errorf("the SSE stream closed with %v, want 4001", m.frame)
+			}
+			break
+		}
+	}
+	for _, tok := range []string{ann.token, laptop} {
+		s.call("GET", "/api/v1/me", tok, nil).want(t, 401, "invalid_token")
+		s.call("POST", "/api/v1/auth/refresh", tok, nil).want(t, 401, "invalid_token")
+		s.call("POST", "/api/v1/realtime/tickets", tok, nil).want(t, 401, "invalid_token")
+	}
+	c := s.dialWS(t, nil)
+	c.send(map[string]any{"type": "auth", "token": laptop, "ref": "a"})
+	if code := c.closeCode(); code != 4001 {
+		t.Errorf("auth with a revoked token closed with %d, want 4001", code)
+	}
+
+	again := s.call("POST", "/api/v1/auth/login", "", map[string]string{"email": ann.email, "password": "correct-horse"}).want(t, 200).str("token")
+	s.call("GET", "/api/v1/workspaces/"+wid, again, nil).want(t, 200)
+	s.call("GET", "/api/v1/me", bob.token, nil).want(t, 200)
+	bobWS.send(map[string]any{"type": "ping", "ref": "p"})
+	if m := bobWS.next(); m["type"] != "pong" {
+		t.Errorf("another user's socket answered %v", m)
+	}
+}
+
+// TestPasswordChange: the current password is required, the new one is validated, and a change
+// revokes every earlier token and returns the one session that stays valid.
+func TestPasswordChange(t *testing.T) {
+	s := startServer(t, nil)
+	ann := s.register(t, "ann@example.com")
+	ws := s.live(t, ann)
+	s.call("POST", "/api/v1/auth/password", ann.token, map[string]string{"currentPassword": "wrong-horse", "newPassword": "battery-staple"}).
+		want(t, 403, "wrong_password")
+	s.call("POST", "/api/v1/auth/password", ann.token, map[string]string{"currentPassword": "correct-horse", "newPassword": "short"}).
+		want(t, 400, "validation_failed")
+	s.call("POST", "/api/v1/auth/password", ann.token, map[string]string{"currentPassword": "correct-horse"}).
+		want(t, 400, "validation_failed")
+	s.call("GET", "/api/v1/me", ann.token, nil).want(t, 200) // refused changes revoke nothing
+
+	fresh := s.call("POST", "/api/v1/auth/password", ann.token, map[string]string{"currentPassword": "correct-horse", "newPassword": "battery-staple"}).
+		want(t, 200).str("token")
+	s.call("GET", "/api/v1/me", ann.token, nil).want(t, 401, "invalid_token")
+	s.call("GET", "/api/v1/me", fresh, nil).want(t, 200)
+	if code := ws.closeCode(); code != 4001 {
+		t.Errorf("the open WebSocket closed with %d, want 4001", code)
+	}
+	s.call("POST", "/api/v1/auth/login", "", map[string]string{"email": ann.email, "password": "correct-horse"}).want(t, 401, "invalid_credentials")
+	s.call("POST", "/api/v1/auth/login", "", map[string]string{"email": ann.email, "password": "battery-staple"}).want(t, 200)
+}

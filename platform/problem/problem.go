@@ -1,0 +1,114 @@
+// Package problem is the one table of what clients see when something fails: each error kind's
+// HTTP status and realtime error-frame code, and the RFC 9457 problem document every HTTP error
+// answer is, whether it comes from the REST API, the WebSocket handshake, the SSE stream or the
+// server itself (an over-long header, an unknown route).
+package problem
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/workspaceops/workspaceops/platform/apperr"
+	"github.com/workspaceops/workspaceops/platform/logging"
+)
+
+// Problem is an RFC 9457 problem document with the stable machine code clients switch on.
+type Problem struct {
+	Type      string              `json:"type"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Detail    string              `json:"detail"`
+	Code      string              `json:"code"`
+	Errors    []apperr.FieldError `json:"errors,omitempty"`
+	RequestID string              `json:"requestId,omitempty"`
+}
+
+// kinds is the table: per error kind, the HTTP status and the code of a realtime error frame.
+var kinds = map[apperr.Kind]struct {
+	status int
+	frame  string
+}{
+	apperr.Invalid:          {http.StatusBadRequest, "bad_request"},
+	apperr.Unauthenticated:  {http.StatusUnauthorized, "unauthorized"},
+	apperr.Forbidden:        {http.StatusForbidden, "forbidden"},
+	apperr.NotFound:         {http.StatusNotFound, "not_found"},
+	apperr.Conflict:         {http.StatusConflict, "conflict"},
+	apperr.TooLarge:         {http.StatusRequestEntityTooLarge, "bad_request"},
+	apperr.RateLimited:      {http.StatusTooManyRequests, "rate_limited"},
+	apperr.Unavailable:      {http.StatusServiceUnavailable, "unavailable"},
+	apperr.UnsupportedMedia: {http.StatusUnsupportedMediaType, "bad_request"},
+	apperr.Internal:         {http.StatusInternalServerError, "internal"},
+}
+
+// Status returns the HTTP status of an error kind.
+func Status(k apperr.Kind) int { return kinds[k].status }
+
+// FrameCode returns the code a realtime error frame carries for an error kind.
+func FrameCode(k apperr.Kind) string { return kinds[k].frame }
+
+// StoreRetryAfter is how long a client is asked to wait when the store did not answer.
+const StoreRetryAfter = 5 * time.Second
+
+// Errors that are not any module's.
+var (
+	ErrInternal = apperr.New(apperr.Internal, "internal", "an unexpected error occurred; it has been logged")
+	// ErrStoreUnavailable: the database did not answer within the bound of one operation, or
+	// could not be reached. A retry may well succeed.
+	ErrStoreUnavailable = apperr.New(apperr.Unavailable, "store_unavailable",
+		"the database is not answering; retry shortly").WithRetryAfter(StoreRetryAfter)
+)
+
+// Of returns the categorised error answered for err and whether it must be logged: errors
+// outside the catalogue are answered as ErrInternal (internals never reach a client), except
+// an operation that ran out of time or could not reach its server, which is
+// ErrStoreUnavailable (both logged).
+func Of(err error) (e *apperr.Error, log bool) {
+	if e = apperr.As(err); e != nil && e.Kind != apperr.Internal {
+		return e, false
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) {
+		return ErrStoreUnavailable, true
+	}
+	return ErrInternal, true
+}
+
+// New returns the problem document of e for a request with ctx.
+func New(ctx context.Context, e *apperr.Error) Problem {
+	return Document(ctx, Status(e.Kind), e.Code, e.Message, e.Fields)
+}
+
+// Document returns a problem document; New is the usual way, this one serves the few statuses
+// that are no error kind (405, 412, 416).
+func Document(ctx context.Context, status int, code, detail string, fields []apperr.FieldError) Problem {
+	return Problem{
+		Type: "urn:workspaceops:problem:" + code, Title: http.StatusText(status), Status: status,
+		Detail: detail, Code: code, Errors: fields, RequestID: logging.RequestID(ctx),
+	}
+}
+
+// Header sets the headers that go with e: Content-Type, Cache-Control, Retry-After when it
+// has one, WWW-Authenticate on 401.
+func Header(h http.Header, e *apperr.Error) {
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	if Status(e.Kind) == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="workspaceops"`)
+	}
+}
+
+// Write answers e as a problem document.
+func Write(w http.ResponseWriter, r *http.Request, e *apperr.Error) {
+	Header(w.Header(), e)
+	p := New(r.Context(), e)
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
