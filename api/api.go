@@ -1,5 +1,6 @@
-// Package api holds the published contract of WorkspaceOps: the OpenAPI document, embedded so
-// the server can serve it and tests can validate answers against it, and the browser client of
+// Package api holds the published contract of WorkspaceOps: the OpenAPI and AsyncAPI documents,
+// embedded so the server can serve them and tests can validate answers against them, and the
+// browser client of
 // the realtime protocol, embedded so the server serves it at a stable URL.
 package api
 
@@ -9,6 +10,11 @@ import _ "embed"
 //
 //go:embed openapi.yaml
 var OpenAPI []byte
+
+// AsyncAPI is api/asyncapi.yaml, the realtime protocol; the server serves it at GET /asyncapi.yaml.
+//
+//go:embed asyncapi.yaml
+var AsyncAPI []byte
 
 // RealtimeClient is api/client/workspaceops-realtime.js, the browser client of the realtime
 // protocol (api/asyncapi.yaml); the server serves it at GET /client/workspaceops-realtime.js.

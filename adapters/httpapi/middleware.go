@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/workspaceops/workspaceops/platform/apperr"
 	"github.com/workspaceops/workspaceops/platform/ids"
 	"github.com/workspaceops/workspaceops/platform/logging"
 	"github.com/workspaceops/workspaceops/platform/problem"
@@ -65,6 +66,36 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 			slog.Duration("duration", time.Since(start)),
 			slog.String("client", c.ClientIP()),
 		)
+	}
+}
+
+// MaxHeaderBytes bounds a request's line and headers. The server reads up to ServerHeaderBytes
+// before net/http itself refuses (with a plain-text 431); between the two, limitHeaders
+// answers a problem document like every other error.
+const (
+	MaxHeaderBytes    = 64 << 10
+	ServerHeaderBytes = 1 << 20
+)
+
+var errHeadersTooLarge = apperr.New(apperr.TooLarge, "headers_too_large",
+	"the request line and headers exceed 64 KiB; shorten the URL or drop headers")
+
+// limitHeaders refuses a request whose URL and headers exceed MaxHeaderBytes with 431.
+func limitHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		n := len(c.Request.Method) + len(c.Request.RequestURI) + len(c.Request.Proto) + 4
+		for k, vs := range c.Request.Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4
+			}
+		}
+		if n > MaxHeaderBytes {
+			problem.Header(c.Writer.Header(), errHeadersTooLarge)
+			c.AbortWithStatusJSON(http.StatusRequestHeaderFieldsTooLarge, problem.Document(c.Request.Context(),
+				http.StatusRequestHeaderFieldsTooLarge, errHeadersTooLarge.Code, errHeadersTooLarge.Message, nil))
+			return
+		}
+		c.Next()
 	}
 }
 

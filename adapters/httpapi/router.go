@@ -94,7 +94,7 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.Use(requestID(), recoverPanics(log), accessLog(log), cors(log, cfg.AllowedOrigins), limitBody(cfg.MaxBodyBytes, map[string]int64{uploadRoute: cfg.MaxUploadBytes + multipartOverhead}))
+	r.Use(requestID(), limitHeaders(), recoverPanics(log), accessLog(log), cors(log, cfg.AllowedOrigins), limitBody(cfg.MaxBodyBytes, map[string]int64{uploadRoute: cfg.MaxUploadBytes + multipartOverhead}))
 	r.NoRoute(func(c *gin.Context) { abortWithError(c, log, errRouteNotFound) })
 	r.NoMethod(func(c *gin.Context) {
 		writeProblem(c, http.StatusMethodNotAllowed, "method_not_allowed", "this route does not accept "+c.Request.Method)
@@ -103,7 +103,9 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", api.readyz)
 	r.GET("/readyz/realtime", api.readyzRealtime)
+	r.GET("/", index)
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", apispec.OpenAPI) })
+	r.GET("/asyncapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", apispec.AsyncAPI) })
 	r.GET(RealtimeClientPath, serveRealtimeClient)
 	r.GET("/ws", api.realtimeHandler(cfg.Realtime.WebSocket))
 	r.GET("/events", api.realtimeHandler(cfg.Realtime.Events))
@@ -163,6 +165,22 @@ func HeadAsGet(h http.Handler) http.Handler {
 			return
 		}
 		h.ServeHTTP(w, r)
+	})
+}
+
+// index answers GET / with where everything is, so that a first visit finds its way.
+func index(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{
+		"name": "WorkspaceOps",
+		"links": gin.H{
+			"openapi":        "/openapi.yaml",
+			"asyncapi":       "/asyncapi.yaml",
+			"realtimeClient": RealtimeClientPath,
+			"websocket":      "/ws",
+			"events":         "/events",
+			"health":         "/healthz",
+			"ready":          "/readyz",
+		},
 	})
 }
 

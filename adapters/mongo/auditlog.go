@@ -53,7 +53,7 @@ func toAuditEntryDoc(e auditlog.Entry) (auditEntryDoc, error) {
 	}
 	raw, err := bson.Marshal(data)
 	if err != nil {
-		return auditEntryDoc{}, fmt.Errorf("mongo: encode audit entry data: %w", err)
+		return auditEntryDoc{}, storeError("mongo: encode audit entry data: %w", err)
 	}
 	return auditEntryDoc{
 		Key: auditKey(e.WorkspaceID, e.Seq), EntryID: e.ID, WorkspaceID: e.WorkspaceID, Seq: e.Seq,
@@ -65,7 +65,7 @@ func toAuditEntryDoc(e auditlog.Entry) (auditEntryDoc, error) {
 func (d auditEntryDoc) entry() (auditlog.Entry, error) {
 	data, err := auditData(d.Data)
 	if err != nil {
-		return auditlog.Entry{}, fmt.Errorf("mongo: decode data of audit entry %s: %w", d.Key, err)
+		return auditlog.Entry{}, storeError("mongo: decode data of audit entry %s: %w", d.Key, err)
 	}
 	return auditlog.Entry{
 		ID: d.EntryID, WorkspaceID: d.WorkspaceID, Seq: d.Seq, Action: d.Action, Event: events.Name(d.Event),
@@ -205,7 +205,7 @@ func (r *AuditLog) Append(ctx context.Context, e auditlog.Entry) (auditlog.Entry
 			return doc.entry() // as List and Since will return it, sharing nothing with e
 		}
 		if !isDuplicateKey(err) {
-			return auditlog.Entry{}, fmt.Errorf("mongo: insert audit entry: %w", err)
+			return auditlog.Entry{}, storeError("mongo: insert audit entry: %w", err)
 		}
 		// Either the seq is taken or this very entry is already stored.
 		if stored, ok, err := r.storedEntry(ctx, e); err != nil || ok {
@@ -231,14 +231,14 @@ func (r *AuditLog) storedEntry(ctx context.Context, e auditlog.Entry) (auditlog.
 	case err == nil && d.WorkspaceID == e.WorkspaceID && d.Seq == e.Seq && d.EntryID != e.ID:
 		return auditlog.Entry{}, false, nil // the seq is someone else's
 	case err != nil && !isNoDocuments(err):
-		return auditlog.Entry{}, false, fmt.Errorf("mongo: find audit entry: %w", err)
+		return auditlog.Entry{}, false, storeError("mongo: find audit entry: %w", err)
 	case err != nil: // the duplicate was not on the seq: look for the id
 		err = r.entries.FindOne(ctx, bson.D{{Key: "entryId", Value: e.ID}}).Decode(&d)
 		if isNoDocuments(err) {
 			return auditlog.Entry{}, false, nil // deleted meanwhile: try again
 		}
 		if err != nil {
-			return auditlog.Entry{}, false, fmt.Errorf("mongo: find audit entry by id: %w", err)
+			return auditlog.Entry{}, false, storeError("mongo: find audit entry by id: %w", err)
 		}
 	}
 	if d.WorkspaceID != e.WorkspaceID {
@@ -255,7 +255,7 @@ func (r *AuditLog) counter(ctx context.Context, workspaceID string) (int64, erro
 		if isNoDocuments(err) {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("mongo: read audit head: %w", err)
+		return 0, storeError("mongo: read audit head: %w", err)
 	}
 	return h.Seq, nil
 }
@@ -286,7 +286,7 @@ func (r *AuditLog) maxSeq(ctx context.Context, workspaceID string) (int64, error
 		if isNoDocuments(err) {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("mongo: read highest audit seq: %w", err)
+		return 0, storeError("mongo: read highest audit seq: %w", err)
 	}
 	return d.Seq, nil
 }
@@ -374,7 +374,7 @@ func (r *AuditLog) Since(ctx context.Context, workspaceID string, afterSeq int64
 			if isNoDocuments(err) {
 				return out, nil
 			}
-			return nil, fmt.Errorf("mongo: find audit entry: %w", err)
+			return nil, storeError("mongo: find audit entry: %w", err)
 		}
 		if d.WorkspaceID != workspaceID || d.Seq != seq {
 			return nil, fmt.Errorf("mongo: audit entry %s holds workspace %s seq %d", d.Key, d.WorkspaceID, d.Seq)
@@ -397,7 +397,7 @@ func (r *AuditLog) sinceQuery(ctx context.Context, workspaceID string, afterSeq 
 func (r *AuditLog) find(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder) ([]auditlog.Entry, error) {
 	var docs []auditEntryDoc
 	if err := findAll(ctx, r.entries, filter, opts, &docs); err != nil {
-		return nil, fmt.Errorf("mongo: find audit entries: %w", err)
+		return nil, storeError("mongo: find audit entries: %w", err)
 	}
 	out := make([]auditlog.Entry, len(docs))
 	for i, d := range docs {

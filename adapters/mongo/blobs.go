@@ -116,7 +116,7 @@ func (b *Blobs) Put(ctx context.Context, id string, r io.Reader, maxBytes int64)
 	)
 	fail := func(err error) (document.Blob, error) {
 		if cerr := b.removeChunks(ctx, id, written); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("mongo: remove chunks of a failed upload: %w", cerr))
+			err = errors.Join(err, storeError("mongo: remove chunks of a failed upload: %w", cerr))
 		}
 		return document.Blob{}, err
 	}
@@ -124,7 +124,7 @@ func (b *Blobs) Put(ctx context.Context, id string, r io.Reader, maxBytes int64)
 		n, err := io.ReadFull(src, buf)
 		last := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !last {
-			return fail(fmt.Errorf("mongo: read content: %w", err))
+			return fail(storeError("mongo: read content: %w", err))
 		}
 		if n > 0 {
 			if size += int64(n); size > maxBytes {
@@ -136,7 +136,7 @@ func (b *Blobs) Put(ctx context.Context, id string, r io.Reader, maxBytes int64)
 			hash.Write(buf[:n])
 			chunk := blobChunkDoc{ID: chunkKey(id, written), FilesID: id, N: int32(written), Data: buf[:n]}
 			if _, err := b.chunks.InsertOne(ctx, chunk); err != nil {
-				return fail(fmt.Errorf("mongo: insert blob chunk: %w", err))
+				return fail(storeError("mongo: insert blob chunk: %w", err))
 			}
 			written++
 		}
@@ -151,7 +151,7 @@ func (b *Blobs) Put(ctx context.Context, id string, r io.Reader, maxBytes int64)
 	f := blobFileDoc{ID: id, Length: size, ChunkSize: int32(b.chunkSize), UploadDate: time.Now().UTC(), Filename: id}
 	f.Metadata.SHA256, f.Metadata.ContentType = blob.SHA256, blob.ContentType
 	if _, err := b.files.InsertOne(ctx, f); err != nil {
-		return fail(fmt.Errorf("mongo: insert blob file: %w", err))
+		return fail(storeError("mongo: insert blob file: %w", err))
 	}
 	return blob, nil
 }
@@ -183,7 +183,7 @@ func (b *Blobs) Open(ctx context.Context, id string) (document.Content, error) {
 		if isNoDocuments(err) {
 			return nil, document.ErrNotFound
 		}
-		return nil, fmt.Errorf("mongo: find blob file: %w", err)
+		return nil, storeError("mongo: find blob file: %w", err)
 	}
 	if f.Length > 0 && f.ChunkSize <= 0 {
 		return nil, fmt.Errorf("mongo: blob %s has no chunk size", id)
@@ -195,10 +195,10 @@ func (b *Blobs) Open(ctx context.Context, id string) (document.Content, error) {
 // by calling it again. Missing content is not an error.
 func (b *Blobs) Delete(ctx context.Context, id string) error {
 	if err := b.deleteChunks(ctx, id); err != nil {
-		return fmt.Errorf("mongo: delete blob chunks: %w", err)
+		return storeError("mongo: delete blob chunks: %w", err)
 	}
 	if _, err := b.files.DeleteOne(ctx, byID(id)); err != nil {
-		return fmt.Errorf("mongo: delete blob file: %w", err)
+		return storeError("mongo: delete blob file: %w", err)
 	}
 	return nil
 }
@@ -252,7 +252,7 @@ func (c *blobContent) load(n int64) error {
 		if isNoDocuments(err) {
 			return fmt.Errorf("mongo: blob %s is missing chunk %d", c.id, n)
 		}
-		return fmt.Errorf("mongo: read blob chunk: %w", err)
+		return storeError("mongo: read blob chunk: %w", err)
 	}
 	want := min(c.chunkSize, c.size-n*c.chunkSize)
 	if d.FilesID != c.id || d.N != n || int64(len(d.Data)) != want {

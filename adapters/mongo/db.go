@@ -3,7 +3,6 @@ package mongo
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -12,11 +11,16 @@ import (
 )
 
 // Short timeouts so a wrong or unreachable MONGO_URI fails start-up within seconds instead of
-// the driver's default 30 s of server selection, and a request waits no longer than that for a
-// server that went away.
+// the driver's default 30 s of server selection, and every operation (server selection
+// included) ends within OperationTimeout even when the server stops answering on an open
+// connection (a frozen process): the request then answers 503 store_unavailable instead of
+// hanging. Selection may take longer than an operation on its own, so an operation's deadline
+// is what ends it, and its error is a deadline exceeded the error table recognises.
 const (
 	connectTimeout         = 5 * time.Second
-	serverSelectionTimeout = 5 * time.Second
+	serverSelectionTimeout = 10 * time.Second
+	// OperationTimeout bounds each operation that has no earlier deadline of its own.
+	OperationTimeout = 5 * time.Second
 )
 
 // DB is a connected client bound to the service's database.
@@ -34,10 +38,11 @@ func Connect(ctx context.Context, uri, database string) (*DB, error) {
 	opts := options.Client().
 		ApplyURI(uri).
 		SetConnectTimeout(connectTimeout).
-		SetServerSelectionTimeout(serverSelectionTimeout)
+		SetServerSelectionTimeout(serverSelectionTimeout).
+		SetTimeout(OperationTimeout)
 	client, err := mongodriver.Connect(opts)
 	if err != nil {
-		return nil, fmt.Errorf("mongo: connect: %w", err)
+		return nil, storeError("mongo: connect: %w", err)
 	}
 	d := &DB{client: client, db: client.Database(database)}
 	if err := d.Ping(ctx); err != nil {
@@ -54,7 +59,7 @@ func (d *DB) Database() *mongodriver.Database { return d.db }
 // Ping checks that the server answers (readiness probes).
 func (d *DB) Ping(ctx context.Context) error {
 	if err := d.client.Ping(ctx, nil); err != nil {
-		return fmt.Errorf("mongo: ping: %w", err)
+		return storeError("mongo: ping: %w", err)
 	}
 	return nil
 }
@@ -62,7 +67,7 @@ func (d *DB) Ping(ctx context.Context) error {
 // Close disconnects, waiting for in-flight operations until ctx is done.
 func (d *DB) Close(ctx context.Context) error {
 	if err := d.client.Disconnect(ctx); err != nil {
-		return fmt.Errorf("mongo: disconnect: %w", err)
+		return storeError("mongo: disconnect: %w", err)
 	}
 	return nil
 }
@@ -71,13 +76,13 @@ func (d *DB) Close(ctx context.Context) error {
 func (d *DB) NonEmptyCollections(ctx context.Context) ([]string, error) {
 	names, err := d.db.ListCollectionNames(ctx, bson.D{})
 	if err != nil {
-		return nil, fmt.Errorf("mongo: list collections: %w", err)
+		return nil, storeError("mongo: list collections: %w", err)
 	}
 	var full []string
 	for _, name := range names {
 		n, err := d.db.Collection(name).CountDocuments(ctx, bson.D{}, options.Count().SetLimit(1))
 		if err != nil {
-			return nil, fmt.Errorf("mongo: count %s: %w", name, err)
+			return nil, storeError("mongo: count %s: %w", name, err)
 		}
 		if n > 0 {
 			full = append(full, name)

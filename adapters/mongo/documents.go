@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"time"
 
@@ -75,7 +74,7 @@ func NewDocuments(db *mongodriver.Database) *Documents {
 // Create stores new metadata.
 func (r *Documents) Create(ctx context.Context, d document.Document) error {
 	if _, err := r.coll.InsertOne(ctx, toDocumentDoc(d)); err != nil {
-		return fmt.Errorf("mongo: insert document: %w", err)
+		return storeError("mongo: insert document: %w", err)
 	}
 	return nil
 }
@@ -88,7 +87,7 @@ func (r *Documents) Get(ctx context.Context, workspaceID, id string) (document.D
 		if isNoDocuments(err) {
 			return document.Document{}, document.ErrNotFound
 		}
-		return document.Document{}, fmt.Errorf("mongo: find document: %w", err)
+		return document.Document{}, storeError("mongo: find document: %w", err)
 	}
 	if d.WorkspaceID != workspaceID {
 		return document.Document{}, document.ErrNotFound
@@ -129,7 +128,7 @@ func (r *Documents) tryUpdate(ctx context.Context, workspaceID, id string, chang
 	res, err := r.coll.ReplaceOne(ctx, filter, toDocumentDoc(next))
 	switch {
 	case err != nil:
-		return document.Document{}, false, false, fmt.Errorf("mongo: replace document: %w", err)
+		return document.Document{}, false, false, storeError("mongo: replace document: %w", err)
 	case res.MatchedCount == 0:
 		return document.Document{}, false, true, nil
 	}
@@ -145,7 +144,7 @@ func (r *Documents) Delete(ctx context.Context, workspaceID, id string) error {
 	defer unlock()
 	res, err := r.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "workspaceId", Value: workspaceID}})
 	if err != nil {
-		return fmt.Errorf("mongo: delete document: %w", err)
+		return storeError("mongo: delete document: %w", err)
 	}
 	if res.DeletedCount == 0 {
 		return document.ErrNotFound
@@ -189,7 +188,7 @@ func (r *Documents) List(ctx context.Context, workspaceID string, q document.Que
 	opts := options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(q.Limit))
 	docs, err := r.find(ctx, filter, opts)
 	if err != nil {
-		return nil, fmt.Errorf("mongo: list documents: %w", err)
+		return nil, storeError("mongo: list documents: %w", err)
 	}
 	return docs, nil
 }
@@ -220,7 +219,7 @@ func (r *Documents) StaleExpiry(ctx context.Context, now time.Time, window time.
 	}}}
 	docs, err := r.find(ctx, filter, options.Find().SetLimit(int64(limit)))
 	if err != nil {
-		return nil, fmt.Errorf("mongo: find stale expiry statuses: %w", err)
+		return nil, storeError("mongo: find stale expiry statuses: %w", err)
 	}
 	stale := docs[:0]
 	for _, d := range docs {
@@ -249,7 +248,7 @@ func (r *Documents) SetExpiryStatus(ctx context.Context, workspaceID, id string,
 	defer unlock()
 	res, err := r.coll.UpdateOne(ctx, filter, update)
 	if err != nil {
-		return false, fmt.Errorf("mongo: set document expiry status: %w", err)
+		return false, storeError("mongo: set document expiry status: %w", err)
 	}
 	return res.MatchedCount == 1, nil
 }
@@ -262,14 +261,14 @@ func (r *Documents) CountByExpiryStatus(ctx context.Context, workspaceID string)
 	}
 	cur, err := r.coll.Aggregate(ctx, pipeline)
 	if err != nil {
-		return nil, fmt.Errorf("mongo: count documents by expiry status: %w", err)
+		return nil, storeError("mongo: count documents by expiry status: %w", err)
 	}
 	var rows []struct {
 		Status string `bson:"_id"`
 		N      int    `bson:"n"`
 	}
 	if err := cur.All(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("mongo: count documents by expiry status: %w", err)
+		return nil, storeError("mongo: count documents by expiry status: %w", err)
 	}
 	counts := make(map[document.ExpiryStatus]int, len(rows))
 	for _, row := range rows {

@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"context"
-	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mongodriver "go.mongodb.org/mongo-driver/v2/mongo"
@@ -162,7 +161,7 @@ func EnsureIndexes(ctx context.Context, db *mongodriver.Database) error {
 		}
 		model := mongodriver.IndexModel{Keys: ix.Keys, Options: opts}
 		if _, err := db.Collection(ix.Collection).Indexes().CreateOne(ctx, model); err != nil {
-			return fmt.Errorf("mongo: create index %s on %s: %w", ix.Name, ix.Collection, err)
+			return storeError("mongo: create index %s on %s: %w", ix.Name, ix.Collection, err)
 		}
 	}
 	return nil

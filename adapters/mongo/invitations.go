@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -50,7 +49,7 @@ func (r *Workspaces) CreateInvitation(ctx context.Context, inv workspace.Invitat
 		if isDuplicateKey(err) {
 			return workspace.ErrAlreadyInvited
 		}
-		return fmt.Errorf("mongo: insert invitation: %w", err)
+		return storeError("mongo: insert invitation: %w", err)
 	}
 	// As AddMember: one inserted after DeleteWorkspace's deletion of invitations is taken back.
 	return r.takeBackUnlessWorkspace(ctx, inv.WorkspaceID, func(ctx context.Context) error {
@@ -68,7 +67,7 @@ func (r *Workspaces) PendingInvitations(ctx context.Context, workspaceID, afterI
 	}
 	var docs []invitationDoc
 	if err := findPage(ctx, r.invitations, filter, "_id", afterID, limit, &docs); err != nil {
-		return nil, fmt.Errorf("mongo: list pending invitations: %w", err)
+		return nil, storeError("mongo: list pending invitations: %w", err)
 	}
 	return invitations(docs), nil
 }
@@ -77,7 +76,7 @@ func (r *Workspaces) PendingInvitations(ctx context.Context, workspaceID, afterI
 func (r *Workspaces) InvitationsFor(ctx context.Context, email string) ([]workspace.Invitation, error) {
 	var docs []invitationDoc
 	if err := findAll(ctx, r.invitations, bson.D{{Key: "email", Value: email}}, nil, &docs); err != nil {
-		return nil, fmt.Errorf("mongo: find invitations for email: %w", err)
+		return nil, storeError("mongo: find invitations for email: %w", err)
 	}
 	return invitations(docs), nil
 }
@@ -87,7 +86,7 @@ func (r *Workspaces) InvitationsFor(ctx context.Context, email string) ([]worksp
 func (r *Workspaces) DeleteInvitation(ctx context.Context, workspaceID, id string) error {
 	res, err := r.invitations.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "workspaceId", Value: workspaceID}})
 	if err != nil {
-		return fmt.Errorf("mongo: delete invitation: %w", err)
+		return storeError("mongo: delete invitation: %w", err)
 	}
 	if res.DeletedCount == 0 {
 		return workspace.ErrInvitationNotFound
@@ -104,7 +103,7 @@ func (r *Workspaces) DeleteExpiredInvitation(ctx context.Context, workspaceID, e
 		{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now}}},
 	}
 	if _, err := r.invitations.DeleteOne(ctx, filter); err != nil {
-		return fmt.Errorf("mongo: delete expired invitation: %w", err)
+		return storeError("mongo: delete expired invitation: %w", err)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"context"
-	"fmt"
 	"hash/maphash"
 
 	mongodriver "go.mongodb.org/mongo-driver/v2/mongo"
@@ -52,7 +51,7 @@ func (l *stripedLock) lock(ctx context.Context, db, coll, id string) (unlock fun
 func lockDoc(ctx context.Context, coll *mongodriver.Collection, id string) (unlock func(), err error) {
 	unlock, err = docLocks.lock(ctx, coll.Database().Name(), coll.Name(), id)
 	if err != nil {
-		return nil, fmt.Errorf("mongo: wait for %s document lock: %w", coll.Name(), err)
+		return nil, storeError("mongo: wait for %s document lock: %w", coll.Name(), err)
 	}
 	return unlock, nil
 }

@@ -3,7 +3,6 @@ package mongo
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -73,7 +72,7 @@ func (r *Workspaces) takeBackUnlessWorkspace(ctx context.Context, workspaceID st
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if uerr := undo(cctx); uerr != nil {
-		return errors.Join(err, fmt.Errorf("mongo: take back a write to a deleted workspace: %w", uerr))
+		return errors.Join(err, storeError("mongo: take back a write to a deleted workspace: %w", uerr))
 	}
 	return err
 }
@@ -85,7 +84,7 @@ func (r *Workspaces) insertMember(ctx context.Context, m workspace.Membership) e
 		if isDuplicateKey(err) {
 			return workspace.ErrAlreadyMember
 		}
-		return fmt.Errorf("mongo: insert membership: %w", err)
+		return storeError("mongo: insert membership: %w", err)
 	}
 	return nil
 }
@@ -97,7 +96,7 @@ func (r *Workspaces) Member(ctx context.Context, workspaceID, userID string) (wo
 		if isNoDocuments(err) {
 			return workspace.Membership{}, workspace.ErrMemberNotFound
 		}
-		return workspace.Membership{}, fmt.Errorf("mongo: find membership: %w", err)
+		return workspace.Membership{}, storeError("mongo: find membership: %w", err)
 	}
 	if d.WorkspaceID != workspaceID || d.UserID != userID {
 		return workspace.Membership{}, workspace.ErrMemberNotFound
@@ -121,7 +120,7 @@ func (r *Workspaces) SetRole(ctx context.Context, workspaceID, userID string, fr
 		return d.membership(), nil
 	}
 	if !isNoDocuments(err) {
-		return workspace.Membership{}, fmt.Errorf("mongo: set member role: %w", err)
+		return workspace.Membership{}, storeError("mongo: set member role: %w", err)
 	}
 	return workspace.Membership{}, r.whyNoMatch(ctx, workspaceID, userID)
 }
@@ -137,7 +136,7 @@ func (r *Workspaces) RemoveMember(ctx context.Context, workspaceID, userID strin
 	defer unlock()
 	res, err := r.memberships.DeleteOne(ctx, filter)
 	if err != nil {
-		return fmt.Errorf("mongo: remove member: %w", err)
+		return storeError("mongo: remove member: %w", err)
 	}
 	if res.DeletedCount == 1 {
 		return nil
@@ -158,7 +157,7 @@ func (r *Workspaces) whyNoMatch(ctx context.Context, workspaceID, userID string)
 func (r *Workspaces) Members(ctx context.Context, workspaceID, afterUserID string, limit int) ([]workspace.Membership, error) {
 	ms, err := r.membershipPage(ctx, bson.D{{Key: "workspaceId", Value: workspaceID}}, "userId", afterUserID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("mongo: list members of workspace: %w", err)
+		return nil, storeError("mongo: list members of workspace: %w", err)
 	}
 	return ms, nil
 }
@@ -167,7 +166,7 @@ func (r *Workspaces) Members(ctx context.Context, workspaceID, afterUserID strin
 func (r *Workspaces) CountMembers(ctx context.Context, workspaceID string) (int, error) {
 	n, err := r.memberships.CountDocuments(ctx, bson.D{{Key: "workspaceId", Value: workspaceID}})
 	if err != nil {
-		return 0, fmt.Errorf("mongo: count members: %w", err)
+		return 0, storeError("mongo: count members: %w", err)
 	}
 	return int(n), nil
 }
@@ -176,7 +175,7 @@ func (r *Workspaces) CountMembers(ctx context.Context, workspaceID string) (int,
 func (r *Workspaces) MembershipsOf(ctx context.Context, userID, afterWorkspaceID string, limit int) ([]workspace.Membership, error) {
 	ms, err := r.membershipPage(ctx, bson.D{{Key: "userId", Value: userID}}, "workspaceId", afterWorkspaceID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("mongo: list memberships of user: %w", err)
+		return nil, storeError("mongo: list memberships of user: %w", err)
 	}
 	return ms, nil
 }

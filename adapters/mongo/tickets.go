@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -43,7 +42,7 @@ func (r *TicketRedemptions) Redeem(ctx context.Context, id string, until time.Ti
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("mongo: record a used ticket: %w", err)
+		return false, storeError("mongo: record a used ticket: %w", err)
 	}
 	return true, nil
 }

@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -50,7 +49,7 @@ func (r *Users) Create(ctx context.Context, u identity.User) error {
 		if isDuplicateKey(err) {
 			return identity.ErrEmailTaken
 		}
-		return fmt.Errorf("mongo: insert user: %w", err)
+		return storeError("mongo: insert user: %w", err)
 	}
 	return nil
 }
@@ -71,7 +70,7 @@ func (r *Users) findOne(ctx context.Context, filter bson.D, how string) (identit
 		if isNoDocuments(err) {
 			return identity.User{}, identity.ErrUserNotFound
 		}
-		return identity.User{}, fmt.Errorf("mongo: find user %s: %w", how, err)
+		return identity.User{}, storeError("mongo: find user %s: %w", how, err)
 	}
 	return d.user(), nil
 }
@@ -94,7 +93,7 @@ func (r *Users) RevokeTokens(ctx context.Context, id, passwordHash string) (iden
 		return identity.User{}, identity.ErrUserNotFound
 	}
 	if err != nil {
-		return identity.User{}, fmt.Errorf("mongo: revoke tokens: %w", err)
+		return identity.User{}, storeError("mongo: revoke tokens: %w", err)
 	}
 	return d.user(), nil
 }
@@ -106,7 +105,7 @@ func (r *Users) ByIDs(ctx context.Context, ids []string) ([]identity.User, error
 	}
 	var docs []userDoc
 	if err := findAll(ctx, r.coll, idIn(ids), nil, &docs); err != nil {
-		return nil, fmt.Errorf("mongo: find users by ids: %w", err)
+		return nil, storeError("mongo: find users by ids: %w", err)
 	}
 	out := make([]identity.User, len(docs))
 	for i, d := range docs {

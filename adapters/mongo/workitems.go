@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"time"
 
@@ -108,7 +107,7 @@ func NewWorkItems(db *mongodriver.Database) *WorkItems {
 // Create stores a new item.
 func (r *WorkItems) Create(ctx context.Context, w workitem.WorkItem) error {
 	if _, err := r.items.InsertOne(ctx, toWorkItemDoc(w)); err != nil {
-		return fmt.Errorf("mongo: insert work item: %w", err)
+		return storeError("mongo: insert work item: %w", err)
 	}
 	return nil
 }
@@ -121,7 +120,7 @@ func (r *WorkItems) Get(ctx context.Context, workspaceID, id string) (workitem.W
 		if isNoDocuments(err) {
 			return workitem.WorkItem{}, workitem.ErrNotFound
 		}
-		return workitem.WorkItem{}, fmt.Errorf("mongo: find work item: %w", err)
+		return workitem.WorkItem{}, storeError("mongo: find work item: %w", err)
 	}
 	if d.WorkspaceID != workspaceID {
 		return workitem.WorkItem{}, workitem.ErrNotFound
@@ -157,7 +156,7 @@ func (r *WorkItems) Update(ctx context.Context, workspaceID, id string, change f
 		filter := bson.D{{Key: "_id", Value: id}, {Key: "version", Value: loaded.Version}}
 		res, err := r.items.ReplaceOne(ctx, filter, toWorkItemDoc(next))
 		if err != nil {
-			return loaded, false, fmt.Errorf("mongo: update work item: %w", err)
+			return loaded, false, storeError("mongo: update work item: %w", err)
 		}
 		if res.MatchedCount == 1 {
 			return next, true, nil
@@ -176,7 +175,7 @@ func (r *WorkItems) Delete(ctx context.Context, workspaceID, id string) error {
 	defer unlock()
 	res, err := r.items.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "workspaceId", Value: workspaceID}})
 	if err != nil {
-		return fmt.Errorf("mongo: delete work item: %w", err)
+		return storeError("mongo: delete work item: %w", err)
 	}
 	if res.DeletedCount == 0 {
 		return workitem.ErrNotFound
@@ -187,7 +186,7 @@ func (r *WorkItems) Delete(ctx context.Context, workspaceID, id string) error {
 // DeleteWorkspace removes every item of the workspace in one command.
 func (r *WorkItems) DeleteWorkspace(ctx context.Context, workspaceID string) error {
 	if _, err := r.items.DeleteMany(ctx, bson.D{{Key: "workspaceId", Value: workspaceID}}); err != nil {
-		return fmt.Errorf("mongo: delete the work items of a workspace: %w", err)
+		return storeError("mongo: delete the work items of a workspace: %w", err)
 	}
 	return nil
 }
@@ -217,7 +216,7 @@ func (r *WorkItems) List(ctx context.Context, workspaceID string, q workitem.Que
 		SetLimit(int64(q.Limit))
 	var docs []workItemDoc
 	if err := findAll(ctx, r.items, filter, opts, &docs); err != nil {
-		return nil, fmt.Errorf("mongo: list work items: %w", err)
+		return nil, storeError("mongo: list work items: %w", err)
 	}
 	out := make([]workitem.WorkItem, len(docs))
 	for i, d := range docs {
@@ -281,7 +280,7 @@ func (r *WorkItems) IDsLinkedTo(ctx context.Context, workspaceID, documentID str
 		ID string `bson:"_id"`
 	}
 	if err := findAll(ctx, r.items, filter, opts, &docs); err != nil {
-		return nil, fmt.Errorf("mongo: find work items linking a document: %w", err)
+		return nil, storeError("mongo: find work items linking a document: %w", err)
 	}
 	out := make([]string, len(docs))
 	for i, d := range docs {
@@ -303,7 +302,7 @@ func (r *WorkItems) Counts(ctx context.Context, workspaceID string, now time.Tim
 	}
 	cur, err := r.items.Aggregate(ctx, pipeline)
 	if err != nil {
-		return workitem.Counts{}, fmt.Errorf("mongo: count work items: %w", err)
+		return workitem.Counts{}, storeError("mongo: count work items: %w", err)
 	}
 	var groups []struct {
 		ID struct {
@@ -313,7 +312,7 @@ func (r *WorkItems) Counts(ctx context.Context, workspaceID string, now time.Tim
 		N int `bson:"n"`
 	}
 	if err := cur.All(ctx, &groups); err != nil {
-		return workitem.Counts{}, fmt.Errorf("mongo: count work items: %w", err)
+		return workitem.Counts{}, storeError("mongo: count work items: %w", err)
 	}
 	c := workitem.Counts{ByStatus: map[workitem.Status]int{}, ByPriority: map[workitem.Priority]int{}}
 	for _, g := range groups {
@@ -327,7 +326,7 @@ func (r *WorkItems) Counts(ctx context.Context, workspaceID string, now time.Tim
 	}
 	n, err := r.items.CountDocuments(ctx, overdue)
 	if err != nil {
-		return workitem.Counts{}, fmt.Errorf("mongo: count overdue work items: %w", err)
+		return workitem.Counts{}, storeError("mongo: count overdue work items: %w", err)
 	}
 	c.Overdue = int(n)
 	return c, nil

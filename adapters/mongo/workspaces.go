@@ -59,7 +59,7 @@ func NewWorkspaces(db *mongodriver.Database) *Workspaces {
 // state DeleteWorkspace passes through). If the second insert fails, the membership is removed.
 func (r *Workspaces) CreateWorkspace(ctx context.Context, w workspace.Workspace, owner workspace.Membership) error {
 	if err := r.insertMember(ctx, owner); err != nil {
-		return fmt.Errorf("mongo: create workspace owner: %w", err)
+		return storeError("mongo: create workspace owner: %w", err)
 	}
 	if _, err := r.workspaces.InsertOne(ctx, toWorkspaceDoc(w)); err != nil {
 		// Clean up even if ctx was cancelled: that may be why the insert failed.
@@ -68,7 +68,7 @@ func (r *Workspaces) CreateWorkspace(ctx context.Context, w workspace.Workspace,
 		if _, derr := r.memberships.DeleteOne(cleanupCtx, byID(memberKey(owner.WorkspaceID, owner.UserID))); derr != nil {
 			err = errors.Join(err, fmt.Errorf("remove owner membership: %w", derr))
 		}
-		return fmt.Errorf("mongo: insert workspace: %w", err)
+		return storeError("mongo: insert workspace: %w", err)
 	}
 	return nil
 }
@@ -80,7 +80,7 @@ func (r *Workspaces) Workspace(ctx context.Context, id string) (workspace.Worksp
 		if isNoDocuments(err) {
 			return workspace.Workspace{}, workspace.ErrWorkspaceNotFound
 		}
-		return workspace.Workspace{}, fmt.Errorf("mongo: find workspace: %w", err)
+		return workspace.Workspace{}, storeError("mongo: find workspace: %w", err)
 	}
 	return d.workspace(), nil
 }
@@ -92,7 +92,7 @@ func (r *Workspaces) WorkspacesByIDs(ctx context.Context, ids []string) ([]works
 	}
 	var docs []workspaceDoc
 	if err := findAll(ctx, r.workspaces, idIn(ids), nil, &docs); err != nil {
-		return nil, fmt.Errorf("mongo: find workspaces by ids: %w", err)
+		return nil, storeError("mongo: find workspaces by ids: %w", err)
 	}
 	out := make([]workspace.Workspace, len(docs))
 	for i, d := range docs {
@@ -117,7 +117,7 @@ func (r *Workspaces) RenameWorkspace(ctx context.Context, id, name string, at ti
 		if isNoDocuments(err) {
 			return workspace.Workspace{}, workspace.ErrWorkspaceNotFound
 		}
-		return workspace.Workspace{}, fmt.Errorf("mongo: rename workspace: %w", err)
+		return workspace.Workspace{}, storeError("mongo: rename workspace: %w", err)
 	}
 	return d.workspace(), nil
 }
@@ -129,14 +129,14 @@ func (r *Workspaces) RenameWorkspace(ctx context.Context, id, name string, at ti
 func (r *Workspaces) DeleteWorkspace(ctx context.Context, id string) error {
 	res, err := r.workspaces.DeleteOne(ctx, byID(id))
 	if err != nil {
-		return fmt.Errorf("mongo: delete workspace: %w", err)
+		return storeError("mongo: delete workspace: %w", err)
 	}
 	inWorkspace := bson.D{{Key: "workspaceId", Value: id}}
 	if _, err := r.memberships.DeleteMany(ctx, inWorkspace); err != nil {
-		return fmt.Errorf("mongo: delete memberships of workspace: %w", err)
+		return storeError("mongo: delete memberships of workspace: %w", err)
 	}
 	if _, err := r.invitations.DeleteMany(ctx, inWorkspace); err != nil {
-		return fmt.Errorf("mongo: delete invitations of workspace: %w", err)
+		return storeError("mongo: delete invitations of workspace: %w", err)
 	}
 	if res.DeletedCount == 0 {
 		return workspace.ErrWorkspaceNotFound
@@ -163,7 +163,7 @@ func (r *Workspaces) AddOwners(ctx context.Context, workspaceID string, delta in
 	res, err := r.workspaces.UpdateOne(ctx, filter, update)
 	switch {
 	case err != nil:
-		return fmt.Errorf("mongo: add %d owners: %w", delta, err)
+		return storeError("mongo: add %d owners: %w", delta, err)
 	case res.MatchedCount == 1:
 		return nil
 	case delta >= 0:
@@ -179,7 +179,7 @@ func (r *Workspaces) AddOwners(ctx context.Context, workspaceID string, delta in
 // copy` brings the memberships separately.
 func (r *Workspaces) ImportWorkspace(ctx context.Context, w workspace.Workspace) error {
 	if _, err := r.workspaces.InsertOne(ctx, toWorkspaceDoc(w)); err != nil {
-		return fmt.Errorf("mongo: insert workspace: %w", err)
+		return storeError("mongo: insert workspace: %w", err)
 	}
 	return nil
 }

@@ -38,6 +38,10 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, errTokenInQuery)
 		return
 	}
+	if !isHandshake(r) {
+		problem.Write(w, r, errNotHandshake)
+		return
+	}
 	h.mu.Lock()
 	closing := h.closing
 	h.mu.Unlock()
@@ -435,6 +439,26 @@ func setSendBuffer(conn net.Conn, size int) {
 	if tc, ok := conn.(interface{ SetWriteBuffer(int) error }); ok && size > 0 {
 		_ = tc.SetWriteBuffer(size)
 	}
+}
+
+// isHandshake reports whether r is a WebSocket opening handshake (RFC 6455 4.2.1) this server
+// speaks: checked here so that anything else gets a problem document, not the plain text
+// websocket.Accept would answer.
+func isHandshake(r *http.Request) bool {
+	return r.Method == http.MethodGet && headerHasToken(r.Header, "Connection", "upgrade") &&
+		headerHasToken(r.Header, "Upgrade", "websocket") && r.Header.Get("Sec-WebSocket-Version") == "13" &&
+		r.Header.Get("Sec-WebSocket-Key") != ""
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // refuse answers a refused handshake through the one error table, logging what is not a

@@ -41,7 +41,7 @@ func scanEntry(row interface{ Scan(...any) error }) (auditlog.Entry, error) {
 	e.Event, e.At = events.Name(event), fromMs(at)
 	var err error
 	if e.Data, err = decodeData(data); err != nil {
-		return auditlog.Entry{}, fmt.Errorf("sqlite: data of audit entry %s: %w", e.ID, err)
+		return auditlog.Entry{}, storeError("sqlite: data of audit entry %s: %w", e.ID, err)
 	}
 	return e, nil
 }
@@ -56,7 +56,7 @@ func (r *AuditLog) Append(ctx context.Context, e auditlog.Entry) (auditlog.Entry
 	}
 	data, err := encodeData(e.Data)
 	if err != nil {
-		return auditlog.Entry{}, fmt.Errorf("sqlite: encode audit entry data: %w", err)
+		return auditlog.Entry{}, storeError("sqlite: encode audit entry data: %w", err)
 	}
 	stored, err := scanEntry(r.db.queryRow(ctx, r.db.w, "INSERT INTO audit_log ("+auditColumns+") VALUES (?, ?, "+
 		"(SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log WHERE workspace_id = ?), ?, ?, ?, ?, ?, ?, ?) RETURNING "+auditColumns,
@@ -65,12 +65,12 @@ func (r *AuditLog) Append(ctx context.Context, e auditlog.Entry) (auditlog.Entry
 		return stored, nil
 	}
 	if !isUnique(err) {
-		return auditlog.Entry{}, fmt.Errorf("sqlite: insert audit entry: %w", err)
+		return auditlog.Entry{}, storeError("sqlite: insert audit entry: %w", err)
 	}
 	// The seq cannot be taken (one writer), so the entry id is: this entry was stored before.
 	stored, err = scanEntry(r.db.queryRow(ctx, r.db.w, "SELECT "+auditColumns+" FROM audit_log WHERE entry_id = ?", e.ID))
 	if err != nil {
-		return auditlog.Entry{}, fmt.Errorf("sqlite: find audit entry by id: %w", err)
+		return auditlog.Entry{}, storeError("sqlite: find audit entry by id: %w", err)
 	}
 	if stored.WorkspaceID != e.WorkspaceID {
 		return auditlog.Entry{}, fmt.Errorf("sqlite: audit entry id %s is already stored in another workspace", e.ID)
@@ -82,7 +82,7 @@ func (r *AuditLog) Append(ctx context.Context, e auditlog.Entry) (auditlog.Entry
 func (r *AuditLog) Head(ctx context.Context, workspaceID string) (int64, error) {
 	var head int64
 	if err := r.db.queryRow(ctx, r.db.r, "SELECT COALESCE(MAX(seq), 0) FROM audit_log WHERE workspace_id = ?", workspaceID).Scan(&head); err != nil {
-		return 0, fmt.Errorf("sqlite: read audit head: %w", err)
+		return 0, storeError("sqlite: read audit head: %w", err)
 	}
 	return head, nil
 }
@@ -148,7 +148,7 @@ func (r *AuditLog) find(ctx context.Context, query string, args ...any) ([]audit
 		return err
 	}, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: find audit entries: %w", err)
+		return nil, storeError("sqlite: find audit entries: %w", err)
 	}
 	return out, nil
 }

@@ -63,7 +63,7 @@ func (b *Blobs) Put(ctx context.Context, id string, r io.Reader, maxBytes int64)
 	res, err := b.db.exec(ctx, b.db.w, "INSERT OR IGNORE INTO blob_files_pending (id, since) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE id = ?)",
 		id, ms(time.Now()), id)
 	if err != nil {
-		return document.Blob{}, fmt.Errorf("sqlite: record upload: %w", err)
+		return document.Blob{}, storeError("sqlite: record upload: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return document.Blob{}, errors.Join(err, fmt.Errorf("sqlite: blob %s exists or is being written already", id))
@@ -83,7 +83,7 @@ func (b *Blobs) Put(ctx context.Context, id string, r io.Reader, maxBytes int64)
 func (b *Blobs) write(ctx context.Context, id, final string, r io.Reader, maxBytes int64) (document.Blob, error) {
 	f, err := os.CreateTemp(b.db.tmpDir, id+".*")
 	if err != nil {
-		return document.Blob{}, fmt.Errorf("sqlite: create content file: %w", err)
+		return document.Blob{}, storeError("sqlite: create content file: %w", err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -101,30 +101,30 @@ func (b *Blobs) write(ctx context.Context, id, final string, r io.Reader, maxByt
 	case size > maxBytes:
 		return document.Blob{}, document.ErrTooLarge
 	case err != nil:
-		return document.Blob{}, fmt.Errorf("sqlite: write content: %w", err)
+		return document.Blob{}, storeError("sqlite: write content: %w", err)
 	case size == 0:
 		return document.Blob{}, document.ErrEmptyFile
 	}
 	if err := f.Sync(); err != nil {
-		return document.Blob{}, fmt.Errorf("sqlite: sync content: %w", err)
+		return document.Blob{}, storeError("sqlite: sync content: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return document.Blob{}, fmt.Errorf("sqlite: close content file: %w", err)
+		return document.Blob{}, storeError("sqlite: close content file: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
-		return document.Blob{}, fmt.Errorf("sqlite: content directory: %w", err)
+		return document.Blob{}, storeError("sqlite: content directory: %w", err)
 	}
 	if err := os.Rename(tmp, final); err != nil {
-		return document.Blob{}, fmt.Errorf("sqlite: place content file: %w", err)
+		return document.Blob{}, storeError("sqlite: place content file: %w", err)
 	}
 	blob := document.Blob{ID: id, Size: size, SHA256: hex.EncodeToString(hash.Sum(nil)), ContentType: http.DetectContentType(head.b)}
 	err = b.db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := b.db.exec(ctx, tx, "INSERT INTO blobs (id, size, sha256, content_type, created_at) VALUES (?, ?, ?, ?, ?)",
 			id, size, blob.SHA256, blob.ContentType, ms(time.Now())); err != nil {
-			return fmt.Errorf("sqlite: insert blob: %w", err)
+			return storeError("sqlite: insert blob: %w", err)
 		}
 		if _, err := b.db.exec(ctx, tx, "DELETE FROM blob_files_pending WHERE id = ?", id); err != nil {
-			return fmt.Errorf("sqlite: finish upload: %w", err)
+			return storeError("sqlite: finish upload: %w", err)
 		}
 		return nil
 	})
@@ -167,11 +167,11 @@ func (h *headWriter) Write(p []byte) (int, error) {
 func (d *DB) removePending(ctx context.Context, id string) error {
 	if path, err := d.contentPath(id); err == nil {
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("sqlite: remove content file: %w", err)
+			return storeError("sqlite: remove content file: %w", err)
 		}
 	}
 	if _, err := d.exec(ctx, d.w, "DELETE FROM blob_files_pending WHERE id = ? AND NOT EXISTS (SELECT 1 FROM blobs WHERE id = ?)", id, id); err != nil {
-		return fmt.Errorf("sqlite: forget pending content file: %w", err)
+		return storeError("sqlite: forget pending content file: %w", err)
 	}
 	return nil
 }
@@ -182,11 +182,11 @@ func (d *DB) removePending(ctx context.Context, id string) error {
 func (d *DB) removePendingFiles(ctx context.Context) error {
 	tmp, err := os.ReadDir(d.tmpDir)
 	if err != nil {
-		return fmt.Errorf("sqlite: list temporary content files: %w", err)
+		return storeError("sqlite: list temporary content files: %w", err)
 	}
 	for _, e := range tmp {
 		if err := os.Remove(filepath.Join(d.tmpDir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("sqlite: remove temporary content file: %w", err)
+			return storeError("sqlite: remove temporary content file: %w", err)
 		}
 	}
 	var ids []string
@@ -197,12 +197,12 @@ func (d *DB) removePendingFiles(ctx context.Context) error {
 		return err
 	}, "SELECT id FROM blob_files_pending")
 	if err != nil {
-		return fmt.Errorf("sqlite: list pending content files: %w", err)
+		return storeError("sqlite: list pending content files: %w", err)
 	}
 	for _, id := range ids {
 		var exists bool
 		if err := d.queryRow(ctx, d.w, "SELECT EXISTS (SELECT 1 FROM blobs WHERE id = ?)", id).Scan(&exists); err != nil {
-			return fmt.Errorf("sqlite: check blob: %w", err)
+			return storeError("sqlite: check blob: %w", err)
 		}
 		if exists { // recorded after all: keep the file
 			if _, err := d.exec(ctx, d.w, "DELETE FROM blob_files_pending WHERE id = ?", id); err != nil {
@@ -225,7 +225,7 @@ func (b *Blobs) Open(ctx context.Context, id string) (document.Content, error) {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, document.ErrNotFound
 	case err != nil:
-		return nil, fmt.Errorf("sqlite: find blob: %w", err)
+		return nil, storeError("sqlite: find blob: %w", err)
 	}
 	path, err := b.db.contentPath(id)
 	if err != nil {
@@ -233,7 +233,7 @@ func (b *Blobs) Open(ctx context.Context, id string) (document.Content, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open content of blob %s: %w", id, err)
+		return nil, storeError("sqlite: open content of blob %s: %w", id, err)
 	}
 	if st, err := f.Stat(); err != nil || st.Size() != size {
 		f.Close()
@@ -258,13 +258,13 @@ func (b *Blobs) Delete(ctx context.Context, id string) error {
 	err := b.db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := b.db.exec(ctx, tx, "DELETE FROM blobs WHERE id = ?", id)
 		if err != nil {
-			return fmt.Errorf("sqlite: delete blob: %w", err)
+			return storeError("sqlite: delete blob: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
 		if _, err := b.db.exec(ctx, tx, "INSERT OR IGNORE INTO blob_files_pending (id, since) VALUES (?, ?)", id, ms(time.Now())); err != nil {
-			return fmt.Errorf("sqlite: record deletion: %w", err)
+			return storeError("sqlite: record deletion: %w", err)
 		}
 		return nil
 	})

@@ -72,10 +72,10 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: data directory: %w", err)
+		return nil, storeError("sqlite: data directory: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("sqlite: create data directory: %w", err)
+		return nil, storeError("sqlite: create data directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
 	if err := refuseLegacy(dir, path); err != nil {
@@ -88,7 +88,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	d := &DB{path: path, unlock: unlock, contentDir: filepath.Join(dir, ContentDir), tmpDir: filepath.Join(dir, ContentDir, "tmp")}
 	if err := os.MkdirAll(d.tmpDir, 0o700); err != nil {
 		_ = unlock()
-		return nil, fmt.Errorf("sqlite: create content directory: %w", err)
+		return nil, storeError("sqlite: create content directory: %w", err)
 	}
 	if err := d.open(ctx, opts); err != nil {
 		_ = d.Close()
@@ -106,26 +106,26 @@ func (d *DB) open(ctx context.Context, opts Options) error {
 	var err error
 	// The writer opens first: it sets WAL mode (persistent in the file) and migrates.
 	if d.w, err = sql.Open("sqlite", dsn(d.path, append([]string{"journal_mode(WAL)"}, common...), "immediate")); err != nil {
-		return fmt.Errorf("sqlite: open %s: %w", d.path, err)
+		return storeError("sqlite: open %s: %w", d.path, err)
 	}
 	d.w.SetMaxOpenConns(1)
 	d.w.SetMaxIdleConns(1)
 	d.w.SetConnMaxLifetime(0)
 	d.w.SetConnMaxIdleTime(0)
 	if err := d.w.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: open %s: %w", d.path, err)
+		return storeError("sqlite: open %s: %w", d.path, err)
 	}
 	if err := migrate(ctx, d.w); err != nil {
 		return err
 	}
 	if d.r, err = sql.Open("sqlite", dsn(d.path, append(common, "query_only(1)"), "deferred")); err != nil {
-		return fmt.Errorf("sqlite: open %s for reading: %w", d.path, err)
+		return storeError("sqlite: open %s for reading: %w", d.path, err)
 	}
 	d.r.SetMaxOpenConns(opts.ReadConns)
 	d.r.SetMaxIdleConns(opts.ReadConns)
 	d.r.SetConnMaxIdleTime(0)
 	if err := d.r.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: open %s for reading: %w", d.path, err)
+		return storeError("sqlite: open %s for reading: %w", d.path, err)
 	}
 	return d.removePendingFiles(ctx)
 }
@@ -164,7 +164,7 @@ func (d *DB) Path() string { return d.path }
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
 	if err := d.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
+		return storeError("sqlite: ping: %w", err)
 	}
 	return nil
 }
@@ -184,7 +184,7 @@ func (d *DB) Close() error {
 		errs = append(errs, d.unlock())
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("sqlite: close: %w", err)
+		return storeError("sqlite: close: %w", err)
 	}
 	return nil
 }
@@ -225,14 +225,14 @@ func (d *DB) queryRow(ctx context.Context, q querier, query string, args ...any)
 func (d *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+		return storeError("sqlite: begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+		return storeError("sqlite: commit: %w", err)
 	}
 	return nil
 }

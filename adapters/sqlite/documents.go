@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -43,7 +42,7 @@ func (r *Documents) Create(ctx context.Context, d document.Document) error {
 		d.ID, d.WorkspaceID, d.Name, strings.ToLower(d.Name), d.Title, strings.ToLower(d.Title), d.Size, d.ContentType, d.SHA256,
 		d.BlobID, d.UploadedBy, ms(d.CreatedAt), ms(d.UpdatedAt), msPtr(d.ExpiresAt), string(d.ExpiryStatus), d.Version)
 	if err != nil {
-		return fmt.Errorf("sqlite: insert document: %w", err)
+		return storeError("sqlite: insert document: %w", err)
 	}
 	return nil
 }
@@ -59,7 +58,7 @@ func (r *Documents) get(ctx context.Context, q querier, workspaceID, id string) 
 	case errors.Is(err, sql.ErrNoRows):
 		return document.Document{}, document.ErrNotFound
 	case err != nil:
-		return document.Document{}, fmt.Errorf("sqlite: find document: %w", err)
+		return document.Document{}, storeError("sqlite: find document: %w", err)
 	}
 	return d, nil
 }
@@ -91,7 +90,7 @@ func (r *Documents) Update(ctx context.Context, workspaceID, id string, change f
 			next.SHA256, next.BlobID, next.UploadedBy, ms(next.UpdatedAt), msPtr(next.ExpiresAt), string(next.ExpiryStatus), next.Version,
 			id, workspaceID, loaded.Version)
 		if err != nil {
-			return fmt.Errorf("sqlite: update document: %w", err)
+			return storeError("sqlite: update document: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return errors.Join(err, document.ErrConflict)
@@ -109,7 +108,7 @@ func (r *Documents) Update(ctx context.Context, workspaceID, id string, change f
 func (r *Documents) Delete(ctx context.Context, workspaceID, id string) error {
 	res, err := r.db.exec(ctx, r.db.w, "DELETE FROM documents WHERE id = ? AND workspace_id = ?", id, workspaceID)
 	if err != nil {
-		return fmt.Errorf("sqlite: delete document: %w", err)
+		return storeError("sqlite: delete document: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
@@ -146,7 +145,7 @@ func (r *Documents) List(ctx context.Context, workspaceID string, q document.Que
 	docs, err := r.find(ctx, "SELECT "+documentColumns+" FROM documents INDEXED BY documents_by_created WHERE "+where.String()+
 		" ORDER BY created_at DESC, id DESC LIMIT ?", args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list documents: %w", err)
+		return nil, storeError("sqlite: list documents: %w", err)
 	}
 	return docs, nil
 }
@@ -172,7 +171,7 @@ func (r *Documents) StaleExpiry(ctx context.Context, now time.Time, window time.
 	}
 	docs, err := r.find(ctx, staleExpiry, sql.Named("soon", ms(now.Add(window))), sql.Named("now", ms(now)), sql.Named("limit", limit))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: find stale expiry statuses: %w", err)
+		return nil, storeError("sqlite: find stale expiry statuses: %w", err)
 	}
 	stale := docs[:0]
 	for _, d := range docs {
@@ -190,7 +189,7 @@ func (r *Documents) SetExpiryStatus(ctx context.Context, workspaceID, id string,
 		"WHERE id = ? AND workspace_id = ? AND expiry_status = ? AND expires_at IS ?",
 		string(to), ms(at), id, workspaceID, string(from), msPtr(expiresAt))
 	if err != nil {
-		return false, fmt.Errorf("sqlite: set document expiry status: %w", err)
+		return false, storeError("sqlite: set document expiry status: %w", err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
@@ -210,7 +209,7 @@ func (r *Documents) CountByExpiryStatus(ctx context.Context, workspaceID string)
 		return nil
 	}, "SELECT expiry_status, n FROM document_counts WHERE workspace_id = ? AND n > 0", workspaceID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: count documents by expiry status: %w", err)
+		return nil, storeError("sqlite: count documents by expiry status: %w", err)
 	}
 	return counts, nil
 }

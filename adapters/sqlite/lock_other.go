@@ -16,7 +16,7 @@ func lockDir(path string) (release func() error, err error) {
 		if errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("%w: %s exists (remove it if no process runs on this directory)", ErrLocked, path)
 		}
-		return nil, fmt.Errorf("sqlite: create lock file: %w", err)
+		return nil, storeError("sqlite: create lock file: %w", err)
 	}
 	return func() error { return errors.Join(f.Close(), os.Remove(path)) }, nil
 }

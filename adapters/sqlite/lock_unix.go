@@ -18,7 +18,7 @@ import (
 func lockDir(path string) (release func() error, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open lock file: %w", err)
+		return nil, storeError("sqlite: open lock file: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder, _ := os.ReadFile(path)
@@ -31,7 +31,7 @@ func lockDir(path string) (release func() error, err error) {
 			return nil, fmt.Errorf("%w: %s holds %s; stop it, or give this one its own WSO_DATA_DIR "+
 				"(several instances sharing data need MONGO_URI)", ErrLocked, who, path)
 		}
-		return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
+		return nil, storeError("sqlite: lock %s: %w", path, err)
 	}
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)

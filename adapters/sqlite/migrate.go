@@ -79,7 +79,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 func migrateWith(ctx context.Context, db *sql.DB, steps []migration) error {
 	var current int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
-		return fmt.Errorf("sqlite: read schema version: %w", err)
+		return storeError("sqlite: read schema version: %w", err)
 	}
 	if latest := len(steps); current > latest {
 		return fmt.Errorf("%w: its schema is version %d, this binary knows up to %d; run the newer binary", ErrSchemaTooNew, current, latest)
@@ -87,19 +87,19 @@ func migrateWith(ctx context.Context, db *sql.DB, steps []migration) error {
 	for _, m := range steps[current:] {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+			return storeError("sqlite: migration %s: %w", m.name, err)
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			_ = tx.Rollback()
-			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+			return storeError("sqlite: migration %s: %w", m.name, err)
 		}
 		// PRAGMA takes no parameters; the version is an int from the file name.
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
 			_ = tx.Rollback()
-			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+			return storeError("sqlite: migration %s: %w", m.name, err)
 		}
 		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+			return storeError("sqlite: migration %s: %w", m.name, err)
 		}
 	}
 	return nil

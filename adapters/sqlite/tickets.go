@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 	"time"
 )
@@ -28,7 +27,7 @@ func (r *TicketRedemptions) Redeem(ctx context.Context, id string, until time.Ti
 	case isUnique(err):
 		return false, nil
 	case err != nil:
-		return false, fmt.Errorf("sqlite: record a used ticket: %w", err)
+		return false, storeError("sqlite: record a used ticket: %w", err)
 	}
 	return true, nil
 }

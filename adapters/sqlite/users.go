@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/workspaceops/workspaceops/modules/identity"
 )
@@ -39,7 +38,7 @@ func (r *Users) Create(ctx context.Context, u identity.User) error {
 	case isUnique(err):
 		return identity.ErrEmailTaken
 	case err != nil:
-		return fmt.Errorf("sqlite: insert user: %w", err)
+		return storeError("sqlite: insert user: %w", err)
 	}
 	return nil
 }
@@ -67,7 +66,7 @@ func (r *Users) one(ctx context.Context, q querier, query string, args ...any) (
 	case errors.Is(err, sql.ErrNoRows):
 		return identity.User{}, identity.ErrUserNotFound
 	case err != nil:
-		return identity.User{}, fmt.Errorf("sqlite: find user: %w", err)
+		return identity.User{}, storeError("sqlite: find user: %w", err)
 	}
 	return u, nil
 }
@@ -88,7 +87,7 @@ func (r *Users) ByIDs(ctx context.Context, ids []string) ([]identity.User, error
 		return err
 	}, "SELECT "+userColumns+" FROM users WHERE id IN (SELECT value FROM json_each(?))", list)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: find users by ids: %w", err)
+		return nil, storeError("sqlite: find users by ids: %w", err)
 	}
 	return out, nil
 }
@@ -98,7 +97,7 @@ func (r *Users) ByIDs(ctx context.Context, ids []string) ([]identity.User, error
 func jsonList(ids []string) (string, error) {
 	b, err := json.Marshal(ids)
 	if err != nil {
-		return "", fmt.Errorf("sqlite: encode ids: %w", err)
+		return "", storeError("sqlite: encode ids: %w", err)
 	}
 	return string(b), nil
 }

@@ -104,11 +104,11 @@ const insertWorkItem = "INSERT INTO work_items (id, workspace_id, title, title_f
 func (r *WorkItems) Create(ctx context.Context, w workitem.WorkItem) error {
 	vals, err := workItemValues(w)
 	if err != nil {
-		return fmt.Errorf("sqlite: encode work item: %w", err)
+		return storeError("sqlite: encode work item: %w", err)
 	}
 	return r.db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := r.db.exec(ctx, tx, insertWorkItem, vals...); err != nil {
-			return fmt.Errorf("sqlite: insert work item: %w", err)
+			return storeError("sqlite: insert work item: %w", err)
 		}
 		return r.setSideRows(ctx, tx, w, nil, nil)
 	})
@@ -128,7 +128,7 @@ func (r *WorkItems) setSideRows(ctx context.Context, tx *sql.Tx, w workitem.Work
 		for _, v := range s.old {
 			if !slices.Contains(s.now, v) {
 				if _, err := r.db.exec(ctx, tx, "DELETE FROM "+s.table+" WHERE item_id = ? AND "+s.column+" = ?", w.ID, v); err != nil {
-					return fmt.Errorf("sqlite: update %s: %w", s.table, err)
+					return storeError("sqlite: update %s: %w", s.table, err)
 				}
 			}
 		}
@@ -136,7 +136,7 @@ func (r *WorkItems) setSideRows(ctx context.Context, tx *sql.Tx, w workitem.Work
 			if !slices.Contains(s.old, v) {
 				if _, err := r.db.exec(ctx, tx, "INSERT OR IGNORE INTO "+s.table+" (item_id, workspace_id, "+s.column+") VALUES (?, ?, ?)",
 					w.ID, w.WorkspaceID, v); err != nil {
-					return fmt.Errorf("sqlite: update %s: %w", s.table, err)
+					return storeError("sqlite: update %s: %w", s.table, err)
 				}
 			}
 		}
@@ -155,7 +155,7 @@ func (r *WorkItems) get(ctx context.Context, q querier, workspaceID, id string) 
 	case errors.Is(err, sql.ErrNoRows):
 		return workitem.WorkItem{}, workitem.ErrNotFound
 	case err != nil:
-		return workitem.WorkItem{}, fmt.Errorf("sqlite: find work item: %w", err)
+		return workitem.WorkItem{}, storeError("sqlite: find work item: %w", err)
 	}
 	return w, nil
 }
@@ -184,14 +184,14 @@ func (r *WorkItems) Update(ctx context.Context, workspaceID, id string, change f
 		next.ID, next.WorkspaceID, next.Version = loaded.ID, loaded.WorkspaceID, loaded.Version+1
 		vals, err := workItemValues(next)
 		if err != nil {
-			return fmt.Errorf("sqlite: encode work item: %w", err)
+			return storeError("sqlite: encode work item: %w", err)
 		}
 		res, err := r.db.exec(ctx, tx, "UPDATE work_items SET title = ?, title_fold = ?, description = ?, status = ?, priority = ?, "+
 			"priority_rank = ?, assignee_id = ?, due_at = ?, due_sort = ?, tags = ?, document_ids = ?, updated_at = ?, version = ? "+
 			"WHERE id = ? AND workspace_id = ? AND version = ?",
 			append(vals[2:13:13], vals[15], vals[16], id, workspaceID, loaded.Version)...)
 		if err != nil {
-			return fmt.Errorf("sqlite: update work item: %w", err)
+			return storeError("sqlite: update work item: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return errors.Join(err, workitem.ErrConflict)
@@ -212,7 +212,7 @@ func (r *WorkItems) Update(ctx context.Context, workspaceID, id string, change f
 func (r *WorkItems) Delete(ctx context.Context, workspaceID, id string) error {
 	res, err := r.db.exec(ctx, r.db.w, "DELETE FROM work_items WHERE id = ? AND workspace_id = ?", id, workspaceID)
 	if err != nil {
-		return fmt.Errorf("sqlite: delete work item: %w", err)
+		return storeError("sqlite: delete work item: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
@@ -224,7 +224,7 @@ func (r *WorkItems) Delete(ctx context.Context, workspaceID, id string) error {
 // statement (the counts follow through the triggers).
 func (r *WorkItems) DeleteWorkspace(ctx context.Context, workspaceID string) error {
 	if _, err := r.db.exec(ctx, r.db.w, "DELETE FROM work_items WHERE workspace_id = ?", workspaceID); err != nil {
-		return fmt.Errorf("sqlite: delete the work items of a workspace: %w", err)
+		return storeError("sqlite: delete the work items of a workspace: %w", err)
 	}
 	return nil
 }
@@ -295,7 +295,7 @@ func (r *WorkItems) List(ctx context.Context, workspaceID string, q workitem.Que
 		return err
 	}, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list work items: %w", err)
+		return nil, storeError("sqlite: list work items: %w", err)
 	}
 	return out, nil
 }
@@ -313,7 +313,7 @@ func (r *WorkItems) IDsLinkedTo(ctx context.Context, workspaceID, documentID str
 		return err
 	}, "SELECT item_id FROM work_item_links WHERE workspace_id = ? AND document_id = ? LIMIT ?", workspaceID, documentID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: find work items linking a document: %w", err)
+		return nil, storeError("sqlite: find work items linking a document: %w", err)
 	}
 	return out, nil
 }
@@ -334,7 +334,7 @@ func (r *WorkItems) Counts(ctx context.Context, workspaceID string, now time.Tim
 		return nil
 	}, "SELECT status, priority, n FROM work_item_counts WHERE workspace_id = ? AND n > 0", workspaceID)
 	if err != nil {
-		return workitem.Counts{}, fmt.Errorf("sqlite: count work items: %w", err)
+		return workitem.Counts{}, storeError("sqlite: count work items: %w", err)
 	}
 	// Overdue: open items due on a day before today (the per-day counts), plus today's due
 	// before now (an index range of one day). A due date is overdue when before now.
@@ -344,7 +344,7 @@ func (r *WorkItems) Counts(ctx context.Context, workspaceID string, now time.Tim
 		"(SELECT COUNT(*) FROM work_items WHERE workspace_id = ? AND status IN ("+placeholders(len(openStatuses))+") AND due_sort >= ? AND due_sort < ?)",
 		append(append([]any{workspaceID, floorDiv(ms(dayStart), msPerDay), workspaceID}, openStatuses...), ms(dayStart), msCeil(now))...).Scan(&c.Overdue)
 	if err != nil {
-		return workitem.Counts{}, fmt.Errorf("sqlite: count overdue work items: %w", err)
+		return workitem.Counts{}, storeError("sqlite: count overdue work items: %w", err)
 	}
 	return c, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/workspaceops/workspaceops/modules/workspace"
@@ -35,10 +34,10 @@ func (r *Workspaces) CreateWorkspace(ctx context.Context, w workspace.Workspace,
 	return r.db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := r.db.exec(ctx, tx, "INSERT INTO workspaces ("+workspaceColumns+") VALUES (?, ?, ?, ?, ?, ?)",
 			w.ID, w.Name, w.CreatedBy, ms(w.CreatedAt), ms(w.UpdatedAt), w.OwnerCount); err != nil {
-			return fmt.Errorf("sqlite: insert workspace: %w", err)
+			return storeError("sqlite: insert workspace: %w", err)
 		}
 		if err := r.addMember(ctx, tx, owner); err != nil {
-			return fmt.Errorf("sqlite: create workspace owner: %w", err)
+			return storeError("sqlite: create workspace owner: %w", err)
 		}
 		return nil
 	})
@@ -51,7 +50,7 @@ func (r *Workspaces) Workspace(ctx context.Context, id string) (workspace.Worksp
 	case errors.Is(err, sql.ErrNoRows):
 		return workspace.Workspace{}, workspace.ErrWorkspaceNotFound
 	case err != nil:
-		return workspace.Workspace{}, fmt.Errorf("sqlite: find workspace: %w", err)
+		return workspace.Workspace{}, storeError("sqlite: find workspace: %w", err)
 	}
 	return w, nil
 }
@@ -72,7 +71,7 @@ func (r *Workspaces) WorkspacesByIDs(ctx context.Context, ids []string) ([]works
 		return err
 	}, "SELECT "+workspaceColumns+" FROM workspaces WHERE id IN (SELECT value FROM json_each(?))", list)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: find workspaces by ids: %w", err)
+		return nil, storeError("sqlite: find workspaces by ids: %w", err)
 	}
 	return out, nil
 }
@@ -85,7 +84,7 @@ func (r *Workspaces) RenameWorkspace(ctx context.Context, id, name string, at ti
 	case errors.Is(err, sql.ErrNoRows):
 		return workspace.Workspace{}, workspace.ErrWorkspaceNotFound
 	case err != nil:
-		return workspace.Workspace{}, fmt.Errorf("sqlite: rename workspace: %w", err)
+		return workspace.Workspace{}, storeError("sqlite: rename workspace: %w", err)
 	}
 	return w, nil
 }
@@ -96,16 +95,16 @@ func (r *Workspaces) DeleteWorkspace(ctx context.Context, id string) error {
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := r.db.exec(ctx, tx, "DELETE FROM workspaces WHERE id = ?", id)
 		if err != nil {
-			return fmt.Errorf("sqlite: delete workspace: %w", err)
+			return storeError("sqlite: delete workspace: %w", err)
 		}
 		if deleted, err = res.RowsAffected(); err != nil {
 			return err
 		}
 		if _, err := r.db.exec(ctx, tx, "DELETE FROM memberships WHERE workspace_id = ?", id); err != nil {
-			return fmt.Errorf("sqlite: delete memberships of workspace: %w", err)
+			return storeError("sqlite: delete memberships of workspace: %w", err)
 		}
 		if _, err := r.db.exec(ctx, tx, "DELETE FROM invitations WHERE workspace_id = ?", id); err != nil {
-			return fmt.Errorf("sqlite: delete invitations of workspace: %w", err)
+			return storeError("sqlite: delete invitations of workspace: %w", err)
 		}
 		return nil
 	})
@@ -125,7 +124,7 @@ func (r *Workspaces) AddOwners(ctx context.Context, workspaceID string, delta in
 	res, err := r.db.exec(ctx, r.db.w,
 		"UPDATE workspaces SET owner_count = owner_count + ? WHERE id = ? AND owner_count >= ?", delta, workspaceID, least)
 	if err != nil {
-		return fmt.Errorf("sqlite: add %d owners: %w", delta, err)
+		return storeError("sqlite: add %d owners: %w", delta, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
@@ -164,7 +163,7 @@ func (r *Workspaces) addMember(ctx context.Context, q querier, m workspace.Membe
 	case isUnique(err):
 		return workspace.ErrAlreadyMember
 	case err != nil:
-		return fmt.Errorf("sqlite: insert membership: %w", err)
+		return storeError("sqlite: insert membership: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return errors.Join(err, workspace.ErrWorkspaceNotFound)
@@ -180,7 +179,7 @@ func (r *Workspaces) Member(ctx context.Context, workspaceID, userID string) (wo
 	case errors.Is(err, sql.ErrNoRows):
 		return workspace.Membership{}, workspace.ErrMemberNotFound
 	case err != nil:
-		return workspace.Membership{}, fmt.Errorf("sqlite: find membership: %w", err)
+		return workspace.Membership{}, storeError("sqlite: find membership: %w", err)
 	}
 	return m, nil
 }
@@ -194,7 +193,7 @@ func (r *Workspaces) SetRole(ctx context.Context, workspaceID, userID string, fr
 	case errors.Is(err, sql.ErrNoRows):
 		return workspace.Membership{}, r.whyNoMatch(ctx, workspaceID, userID)
 	case err != nil:
-		return workspace.Membership{}, fmt.Errorf("sqlite: set member role: %w", err)
+		return workspace.Membership{}, storeError("sqlite: set member role: %w", err)
 	}
 	return m, nil
 }
@@ -204,7 +203,7 @@ func (r *Workspaces) RemoveMember(ctx context.Context, workspaceID, userID strin
 	res, err := r.db.exec(ctx, r.db.w,
 		"DELETE FROM memberships WHERE workspace_id = ? AND user_id = ? AND role = ?", workspaceID, userID, string(role))
 	if err != nil {
-		return fmt.Errorf("sqlite: remove member: %w", err)
+		return storeError("sqlite: remove member: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
@@ -226,7 +225,7 @@ func (r *Workspaces) Members(ctx context.Context, workspaceID, afterUserID strin
 	ms, err := r.memberships(ctx, "SELECT "+membershipColumns+" FROM memberships WHERE workspace_id = ? AND user_id > ? ORDER BY user_id LIMIT ?",
 		workspaceID, afterUserID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list members of workspace: %w", err)
+		return nil, storeError("sqlite: list members of workspace: %w", err)
 	}
 	return ms, nil
 }
@@ -235,7 +234,7 @@ func (r *Workspaces) Members(ctx context.Context, workspaceID, afterUserID strin
 func (r *Workspaces) CountMembers(ctx context.Context, workspaceID string) (int, error) {
 	var n int
 	if err := r.db.queryRow(ctx, r.db.r, "SELECT COUNT(*) FROM memberships WHERE workspace_id = ?", workspaceID).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sqlite: count members: %w", err)
+		return 0, storeError("sqlite: count members: %w", err)
 	}
 	return n, nil
 }
@@ -245,7 +244,7 @@ func (r *Workspaces) MembershipsOf(ctx context.Context, userID, afterWorkspaceID
 	ms, err := r.memberships(ctx, "SELECT "+membershipColumns+" FROM memberships WHERE user_id = ? AND workspace_id > ? ORDER BY workspace_id LIMIT ?",
 		userID, afterWorkspaceID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list memberships of user: %w", err)
+		return nil, storeError("sqlite: list memberships of user: %w", err)
 	}
 	return ms, nil
 }
@@ -285,7 +284,7 @@ func (r *Workspaces) CreateInvitation(ctx context.Context, inv workspace.Invitat
 	case isUnique(err):
 		return workspace.ErrAlreadyInvited
 	case err != nil:
-		return fmt.Errorf("sqlite: insert invitation: %w", err)
+		return storeError("sqlite: insert invitation: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return errors.Join(err, workspace.ErrWorkspaceNotFound)
@@ -302,7 +301,7 @@ func (r *Workspaces) PendingInvitations(ctx context.Context, workspaceID, afterI
 	invs, err := r.invitations(ctx, "SELECT "+invitationColumns+" FROM invitations WHERE workspace_id = ? AND id > ? AND expires_at > ? ORDER BY id LIMIT ?",
 		workspaceID, afterID, ms(now), limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list pending invitations: %w", err)
+		return nil, storeError("sqlite: list pending invitations: %w", err)
 	}
 	return invs, nil
 }
@@ -311,7 +310,7 @@ func (r *Workspaces) PendingInvitations(ctx context.Context, workspaceID, afterI
 func (r *Workspaces) InvitationsFor(ctx context.Context, email string) ([]workspace.Invitation, error) {
 	invs, err := r.invitations(ctx, "SELECT "+invitationColumns+" FROM invitations WHERE email = ?", email)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: find invitations for email: %w", err)
+		return nil, storeError("sqlite: find invitations for email: %w", err)
 	}
 	return invs, nil
 }
@@ -331,7 +330,7 @@ func (r *Workspaces) invitations(ctx context.Context, query string, args ...any)
 func (r *Workspaces) DeleteInvitation(ctx context.Context, workspaceID, id string) error {
 	res, err := r.db.exec(ctx, r.db.w, "DELETE FROM invitations WHERE id = ? AND workspace_id = ?", id, workspaceID)
 	if err != nil {
-		return fmt.Errorf("sqlite: delete invitation: %w", err)
+		return storeError("sqlite: delete invitation: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
@@ -344,7 +343,7 @@ func (r *Workspaces) DeleteInvitation(ctx context.Context, workspaceID, id strin
 func (r *Workspaces) DeleteExpiredInvitation(ctx context.Context, workspaceID, email string, now time.Time) error {
 	if _, err := r.db.exec(ctx, r.db.w, "DELETE FROM invitations WHERE workspace_id = ? AND email = ? AND expires_at <= ?",
 		workspaceID, email, ms(now)); err != nil {
-		return fmt.Errorf("sqlite: delete expired invitation: %w", err)
+		return storeError("sqlite: delete expired invitation: %w", err)
 	}
 	return nil
 }

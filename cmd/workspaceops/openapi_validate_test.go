@@ -249,7 +249,7 @@ func checkContract(t testing.TB, req *http.Request, status int, header http.Head
 	err = c.check(req, status, header, body)
 	contractMu.Unlock()
 	if err != nil {
-		t.Errorf("answer breaks the OpenAPI contract: %s %s -> %d: %v\nbody: %s", req.Method, req.URL.RequestURI(), status, err, truncate(body, 2000))
+		t.Errorf("answer breaks the OpenAPI contract: %s %s -> %d: %v\nbody: %s", req.Method, truncate([]byte(req.URL.RequestURI()), 200), status, err, truncate(body, 2000))
 	}
 }
 

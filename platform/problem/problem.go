@@ -63,11 +63,22 @@ var (
 		"the database is not answering; retry shortly").WithRetryAfter(StoreRetryAfter)
 )
 
+// StoreDown marks err, a store's failure to answer in time or at all, as ErrStoreUnavailable
+// for clients while the log keeps err's detail.
+func StoreDown(err error) error { return storeDown{err} }
+
+type storeDown struct{ error }
+
+func (s storeDown) Unwrap() []error { return []error{s.error, ErrStoreUnavailable} }
+
 // Of returns the categorised error answered for err and whether it must be logged: errors
 // outside the catalogue are answered as ErrInternal (internals never reach a client), except
 // an operation that ran out of time or could not reach its server, which is
-// ErrStoreUnavailable (both logged).
+// ErrStoreUnavailable; both are logged, as is a store marked down with StoreDown.
 func Of(err error) (e *apperr.Error, log bool) {
+	if errors.Is(err, ErrStoreUnavailable) {
+		return ErrStoreUnavailable, true
+	}
 	if e = apperr.As(err); e != nil && e.Kind != apperr.Internal {
 		return e, false
 	}
