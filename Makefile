@@ -7,7 +7,7 @@ PKGS := ./...
 # where the end-to-end suite (on SQLite in `make test`) runs on the MongoDB adapter.
 MONGO_PKGS := ./adapters/mongo/... ./cmd/workspaceops/
 
-.PHONY: help run build image test test-unit test-client test-containers lint fmt vet generate check-generated migrate clean
+.PHONY: help run build image test test-unit test-client test-containers lint lint-specs fmt vet generate check-generated migrate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -35,6 +35,14 @@ test-containers: ## the integration suites against a testcontainers-started stor
 	WSO_TEST_MONGO=testcontainers WSO_TEST_STORE=mongo $(GO) test -count=1 $(MONGO_PKGS)
 
 lint: fmt vet ## gofmt and go vet
+
+# The spec linters, pinned; npx fetches them from the npm registry on first use.
+REDOCLY := @redocly/cli@2.77.0
+SPECTRAL := @stoplight/spectral-cli@6.16.3
+
+lint-specs: ## lint api/openapi.yaml (Redocly, Spectral) and api/asyncapi.yaml (Spectral); the rules and their few exceptions are in api/
+	cd api && npx --yes $(REDOCLY) lint --config redocly.yaml openapi.yaml
+	cd api && npx --yes $(SPECTRAL) lint --fail-severity=warn --ruleset .spectral.yaml openapi.yaml asyncapi.yaml
 
 fmt:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi

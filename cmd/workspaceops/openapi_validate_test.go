@@ -286,6 +286,26 @@ func TestContractLoads(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	// A member row is an active member or a pending invitation, never a mix.
+	members, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:1/api/v1/workspaces/0123456789abcdef01234567/members", nil)
+	jsonHeader := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"abc"}}
+	const (
+		active  = `{"userId":"0123456789abcdef01234567","email":"a@example.com","displayName":"A","role":"MEMBER","status":"ACTIVE","joinedAt":"2026-01-01T00:00:00Z"}`
+		invited = `{"invitationId":"0123456789abcdef01234567","email":"b@example.com","role":"MEMBER","status":"INVITED","expiresAt":"2026-01-08T00:00:00Z"}`
+	)
+	if err := c.check(members, http.StatusOK, jsonHeader, []byte(`{"items":[`+active+`,`+invited+`]}`)); err != nil {
+		t.Fatalf("a conforming member list was refused: %v", err)
+	}
+	for name, row := range map[string]string{
+		"active with expiresAt":   strings.Replace(active, `"status"`, `"expiresAt":"2026-01-08T00:00:00Z","status"`, 1),
+		"active without joinedAt": strings.Replace(active, `,"joinedAt":"2026-01-01T00:00:00Z"`, ``, 1),
+		"invited with userId":     strings.Replace(invited, `"email"`, `"userId":"0123456789abcdef01234567","email"`, 1),
+		"invited with a name":     strings.Replace(invited, `"role"`, `"displayName":"B","role"`, 1),
+	} {
+		if err := c.check(members, http.StatusOK, jsonHeader, []byte(`{"items":[`+row+`]}`)); err == nil {
+			t.Errorf("a member row %s was accepted", name)
+		}
+	}
 	unknown, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:1/api/v1/nope", nil)
 	if err := c.check(unknown, http.StatusOK, ok, []byte(`{"status":"ok"}`)); err == nil {
 		t.Error("a 200 for an undocumented path was accepted")

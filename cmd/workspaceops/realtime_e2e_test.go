@@ -81,6 +81,7 @@ func (c *rtClient) read() (map[string]any, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		c.t.Fatalf("frame is not JSON: %q", b)
 	}
+	checkFrame(c.t, b) // every frame must keep the published contract (api/asyncapi.yaml)
 	return m, nil
 }
 
@@ -214,6 +215,7 @@ func (s *server) openSSE(t *testing.T, ticket, wid, lastEventID string) (int, *s
 				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &cur.frame); err != nil {
 					t.Errorf("SSE data is not JSON: %q", line)
 				}
+				checkFrame(t, []byte(strings.TrimPrefix(line, "data: ")))
 			}
 		}
 	}()
