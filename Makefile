@@ -3,6 +3,8 @@ SHELL := /bin/bash
 GO ?= go
 NODE ?= node
 PKGS := ./...
+# make run and make migrate log alike: readable text unless WSO_LOG_FORMAT says otherwise.
+LOG_ENV := WSO_LOG_FORMAT=$${WSO_LOG_FORMAT:-text}
 # Integration suites that talk to MongoDB; re-run through testcontainers by test-containers,
 # where the end-to-end suite (on SQLite in `make test`) runs on the MongoDB adapter.
 MONGO_PKGS := ./adapters/mongo/... ./cmd/workspaceops/
@@ -12,14 +14,17 @@ MONGO_PKGS := ./adapters/mongo/... ./cmd/workspaceops/
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-run: ## serve on http://127.0.0.1:4000 with the embedded store (data in ./data)
-	WSO_LOG_FORMAT=$${WSO_LOG_FORMAT:-text} $(GO) run ./cmd/workspaceops serve
+run: ## build, then serve on http://127.0.0.1:4000 with the embedded store (data in ./data); Ctrl-C stops it
+	@test -x bin/workspaceops || echo "make run: building bin/workspaceops first; the first build downloads the Go modules and compiles, which can take a few minutes"
+	@CGO_ENABLED=0 $(GO) build -trimpath -o bin/workspaceops ./cmd/workspaceops
+	@$(LOG_ENV) exec ./bin/workspaceops serve
 
 build: ## build the binaries into ./bin
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/...
 
 migrate: ## bring the configured database's schema up to date (SQLite migrations or MongoDB indexes)
-	$(GO) run ./cmd/workspaceops migrate
+	@CGO_ENABLED=0 $(GO) build -trimpath -o bin/workspaceops ./cmd/workspaceops
+	@$(LOG_ENV) exec ./bin/workspaceops migrate
 
 test: test-client ## the whole suite: unit, architecture, integration (embedded store), end to end (a real browser included), with -race
 	$(GO) test -race -count=1 $(PKGS)
