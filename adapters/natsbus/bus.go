@@ -9,6 +9,12 @@
 // interval, and every SweepEvery anyway, for an entry lost at the tail of a workspace: its
 // publisher died between append and publish) it tells its subscribers, which re-read the log.
 // An instance never waits on NATS to serve REST: entries are published from a bounded queue.
+//
+// The bus also relays token revocations ("every token of user U below generation G is void",
+// when U signs out everywhere or changes their password) on <prefix>.users.revoked, so that the
+// other instances refuse those tokens at once and close U's sockets. At most once, like the
+// entries: a revocation lost while NATS is down still takes effect on REST within the identity
+// cache's few seconds, and on a socket when its token expires.
 package natsbus
 
 import (
@@ -48,9 +54,10 @@ type Bus struct {
 	stop   chan struct{}
 	done   sync.WaitGroup
 
-	mu   sync.RWMutex
-	subs map[int]subscriber
-	next int
+	mu      sync.RWMutex
+	subs    map[int]subscriber
+	next    int
+	revokes []func(userID string, generation int64)
 
 	published, publishFailures, received, malformed atomic.Int64
 }
@@ -122,6 +129,9 @@ func New(o Options) (*Bus, error) {
 		return nil, fmt.Errorf("natsbus: connect: %w", err)
 	}
 	sub, err := nc.Subscribe(o.Subject+".*", b.receive)
+	if err == nil {
+		_, err = nc.Subscribe(b.revocationSubject(), b.receiveRevocation)
+	}
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("natsbus: subscribe: %w", err)
@@ -237,6 +247,50 @@ func (b *Bus) receive(m *nats.Msg) {
 	defer b.mu.RUnlock()
 	for _, s := range b.subs {
 		s.deliver(e)
+	}
+}
+
+// revocation is a revoked token generation on the wire.
+type revocation struct {
+	V          int    `json:"v"`
+	UserID     string `json:"userId"`
+	Generation int64  `json:"generation"`
+}
+
+// revocationSubject has one more token than the entries' <prefix>.<workspaceId>, so the entry
+// subscription (<prefix>.*) never sees it.
+func (b *Bus) revocationSubject() string { return b.prefix + ".users.revoked" }
+
+// AnnounceRevocation tells the other instances that every token of userID below generation is
+// void. It never waits on NATS; a failure is logged.
+func (b *Bus) AnnounceRevocation(userID string, generation int64) {
+	data, err := json.Marshal(revocation{V: messageVersion, UserID: userID, Generation: generation})
+	if err == nil {
+		err = b.nc.Publish(b.revocationSubject(), data)
+	}
+	if err != nil {
+		b.log.Warn("nats: announce a token revocation", slog.String("user_id", userID), slog.Any("error", err))
+	}
+}
+
+// OnRevocation registers f to be told of the revocations other instances announce.
+func (b *Bus) OnRevocation(f func(userID string, generation int64)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.revokes = append(b.revokes, f)
+}
+
+func (b *Bus) receiveRevocation(m *nats.Msg) {
+	var r revocation
+	if err := json.Unmarshal(m.Data, &r); err != nil || r.V != messageVersion || r.UserID == "" || r.Generation <= 0 {
+		b.malformed.Add(1)
+		b.log.Warn("nats: dropped a malformed revocation", slog.Any("error", err))
+		return
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, f := range b.revokes {
+		f(r.UserID, r.Generation)
 	}
 }
 

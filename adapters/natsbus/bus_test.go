@@ -3,6 +3,7 @@ package natsbus
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"reflect"
@@ -231,4 +232,47 @@ func TestMalformedMessagesAreDropped(t *testing.T) {
 		t.Fatalf("delivered %+v", got)
 	}
 	waitFor(t, "4 malformed counted", func() bool { return a.Stats().Malformed == 4 })
+}
+
+// A revocation announced by one instance reaches every other instance once, not itself and not
+// the entry subscribers; a malformed one is dropped.
+func TestRevocationsReachTheOtherInstances(t *testing.T) {
+	srv := natstest.Start(t)
+	a, b := newBus(t, srv.URL()), newBus(t, srv.URL())
+	ra, rb := newRecorder(a), newRecorder(b)
+	var mu sync.Mutex
+	var gotA, gotB []string
+	a.OnRevocation(func(uid string, gen int64) {
+		mu.Lock()
+		gotA = append(gotA, fmt.Sprintf("%s@%d", uid, gen))
+		mu.Unlock()
+	})
+	b.OnRevocation(func(uid string, gen int64) {
+		mu.Lock()
+		gotB = append(gotB, fmt.Sprintf("%s@%d", uid, gen))
+		mu.Unlock()
+	})
+	waitFor(t, "both connected", func() bool { return a.Ready(context.Background()) == nil && b.Ready(context.Background()) == nil })
+	if err := b.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	a.AnnounceRevocation("u1", 3)
+	if err := a.nc.Publish("test.audit.users.revoked", []byte(`{"v":1,"userId":"","generation":-1}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the revocation", func() bool { mu.Lock(); defer mu.Unlock(); return len(gotB) == 1 })
+	waitFor(t, "the malformed one counted", func() bool { return b.Stats().Malformed == 1 })
+	if err := a.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // an echo, if there were one, would have arrived by now
+	mu.Lock()
+	defer mu.Unlock()
+	if len(gotA) != 0 || gotB[0] != "u1@3" {
+		t.Fatalf("a heard %v, b heard %v; want only b, u1@3", gotA, gotB)
+	}
+	if n := len(ra.wait(t, 0)) + len(rb.wait(t, 0)); n != 0 {
+		t.Fatalf("%d revocations reached the entry subscribers", n)
+	}
 }

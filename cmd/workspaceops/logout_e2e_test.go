@@ -1,6 +1,11 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/workspaceops/workspaceops/adapters/mongo/mongotest"
+	"github.com/workspaceops/workspaceops/adapters/natsbus/natstest"
+)
 
 // TestLogoutAllRevokesEverySession: signing out everywhere refuses every token issued before on
 // REST (the caller's too), closes the user's open WebSocket and SSE stream with 4001 at once, and
@@ -79,4 +84,31 @@ func TestPasswordChange(t *testing.T) {
 	}
 	s.call("POST", "/api/v1/auth/login", "", map[string]string{"email": ann.email, "password": "correct-horse"}).want(t, 401, "invalid_credentials")
 	s.call("POST", "/api/v1/auth/login", "", map[string]string{"email": ann.email, "password": "battery-staple"}).want(t, 200)
+}
+
+// TestLogoutAllAcrossInstances: with two instances on one store and NATS, signing out
+// everywhere through one closes the user's socket on the other with 4001, and that one refuses
+// the old token from then on, without waiting for its cache to expire.
+func TestLogoutAllAcrossInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two server processes and a NATS server")
+	}
+	nats := natstest.Start(t)
+	c := startCluster(t, 2, map[string]string{
+		"MONGO_URI": mongotest.URI(), "WSO_MONGO_DATABASE": mongotest.Database(t).Name(), "JWT_SECRET": testSecret,
+		"WSO_NATS_URL": nats.URL(), "WSO_LOG_LEVEL": "warn", "WSO_LOG_FORMAT": "json", "WSO_WS_DRAIN": "100ms",
+	})
+	a, b := c.nodes[0].srv, c.nodes[1].srv
+	ann := a.register(t, "ann@example.com")
+	b.call("GET", "/api/v1/me", ann.token, nil).want(t, 200) // b has the token's generation cached now
+	ws := b.live(t, ann)
+	for _, n := range c.nodes {
+		n.waitStatus(t, "/readyz/realtime", 200) // connected to NATS
+	}
+
+	a.call("POST", "/api/v1/auth/logout-all", ann.token, nil).want(t, 204)
+	if code := ws.closeCode(); code != 4001 {
+		t.Fatalf("the socket on the other instance closed with %d, want 4001", code)
+	}
+	b.call("GET", "/api/v1/me", ann.token, nil).want(t, 401, "invalid_token")
 }

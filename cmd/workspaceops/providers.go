@@ -145,8 +145,33 @@ func provideRealtime(cfg config.Config, ids *identity.Service, az authz.Authoriz
 	if err != nil {
 		return nil, err
 	}
-	ids.OnRevoke(h.Revoke) // signing out everywhere closes the user's sockets here
+	relayRevocations(ids, h, bus)
 	return h, nil
+}
+
+// revocationBus is a bus that also relays token revocations between instances (natsbus).
+type revocationBus interface {
+	AnnounceRevocation(userID string, generation int64)
+	OnRevocation(func(userID string, generation int64))
+}
+
+// relayRevocations closes a user's sockets here when they sign out everywhere or change their
+// password here, and, with several instances, tells the others, which refuse the tokens at once
+// and close the user's sockets too.
+func relayRevocations(ids *identity.Service, h *realtime.Hub, bus realtime.Bus) {
+	rb, relays := bus.(revocationBus)
+	ids.OnRevoke(func(uid string, gen int64) {
+		h.Revoke(uid, gen)
+		if relays {
+			rb.AnnounceRevocation(uid, gen)
+		}
+	})
+	if relays {
+		rb.OnRevocation(func(uid string, gen int64) {
+			ids.RevokedElsewhere(uid, gen)
+			h.Revoke(uid, gen)
+		})
+	}
 }
 
 func provideWorkItemService(repo workitem.Repository, az authz.Authorizer, members workitem.MemberChecker, docs workitem.DocumentLookup,

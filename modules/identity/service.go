@@ -248,6 +248,13 @@ func (s *Service) OnRevoke(f func(userID string, generation int64)) {
 	s.onRevoke = append(s.onRevoke, f)
 }
 
+// RevokedElsewhere records that another instance revoked every token of the user below
+// generation, so this one refuses them at once instead of when its cache expires. Unlike a
+// revocation made here, it tells no OnRevoke listener (the announcement came from one).
+func (s *Service) RevokedElsewhere(userID string, generation int64) {
+	s.generations.put(userID, generation, s.clock.Now())
+}
+
 func (s *Service) revokeFailed(err error) error {
 	if errors.Is(err, ErrUserNotFound) {
 		return ErrInvalidToken

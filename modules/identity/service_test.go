@@ -331,3 +331,24 @@ func TestChangePassword(t *testing.T) {
 		t.Errorf("guessing the current password is not throttled: %v", err)
 	}
 }
+
+// A revocation another instance announces takes effect here at once, even on a cached token.
+func TestRevokedElsewhere(t *testing.T) {
+	f := newFixture(t)
+	reg, err := f.svc.Register(ctx, identity.RegisterInput{Email: "ann@example.com", Password: "correct-horse", DisplayName: "Ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Verify(ctx, reg.Token.Value); err != nil { // cached from now on
+		t.Fatal(err)
+	}
+	told := 0
+	f.svc.OnRevoke(func(string, int64) { told++ })
+	f.svc.RevokedElsewhere(reg.User.ID, 1)
+	if _, err := f.svc.Verify(ctx, reg.Token.Value); !errors.Is(err, identity.ErrInvalidToken) {
+		t.Fatalf("a token revoked elsewhere: %v", err)
+	}
+	if told != 0 {
+		t.Fatal("a revocation learned from another instance was announced again")
+	}
+}
