@@ -76,7 +76,19 @@ type Hub struct {
 	usersMu  sync.RWMutex
 	users    map[string]map[*client]struct{} // the user rooms (WebSocket connections)
 	sseCount map[string]int                  // SSE streams per user, for the per-user limit
+
+	revokedMu sync.Mutex
+	revoked   map[string]revokedAt // recent revocations, see Revoke
 }
+
+type revokedAt struct {
+	generation int64
+	at         time.Time
+}
+
+// revokedMemory is how long a revocation is remembered: longer than a token verified just
+// before it can take to reach authenticated.
+const revokedMemory = time.Minute
 
 // New returns a hub subscribed to the bus.
 func New(d Deps) (*Hub, error) {
@@ -96,6 +108,7 @@ func New(d Deps) (*Hub, error) {
 		opts: o, auth: d.Auth, az: d.Authz, replay: d.Replay, log: o.Log,
 		tickets: tk, bus: d.Bus, catchUpPending: make(chan struct{}, 1),
 		rooms: map[string]*room{}, clients: map[*client]struct{}{}, users: map[string]map[*client]struct{}{},
+		revoked: map[string]revokedAt{},
 	}
 	// coder/websocket matches a pattern with "://" against the Origin's scheme://host.
 	h.origins = slices.Clone(o.AllowedOrigins)
@@ -270,6 +283,10 @@ func (h *Hub) authenticated(c *client, ref json.RawMessage, p identity.Principal
 	c.expiresAt = p.ExpiresAt
 	c.generation = p.Generation
 	c.mu.Unlock()
+	if h.isRevoked(p.UserID, p.Generation) { // verified just before a revocation swept past
+		c.close(CloseUnauthorized, "token revoked")
+		return false
+	}
 	c.setTimer(time.Until(p.ExpiresAt), CloseUnauthorized, "token expired")
 	if !c.sse {
 		c.enqueue(frame{b: encodeReady(ref, p.UserID, c.id, p.ExpiresAt)})
@@ -715,8 +732,20 @@ func subjectUser(e auditlog.Entry) string {
 
 // Revoke closes, with 4001, every connection of the user whose token is older than
 // generation: identity.Service.OnRevoke calls it when the user signs out everywhere or changes
-// their password.
+// their password. It is remembered for a while, so that a connection whose token was verified
+// just before and that is being authenticated during the sweep is closed by authenticated.
 func (h *Hub) Revoke(uid string, generation int64) {
+	now := time.Now()
+	h.revokedMu.Lock()
+	for id, r := range h.revoked {
+		if now.Sub(r.at) > revokedMemory {
+			delete(h.revoked, id)
+		}
+	}
+	if r, ok := h.revoked[uid]; !ok || r.generation < generation {
+		h.revoked[uid] = revokedAt{generation: generation, at: now}
+	}
+	h.revokedMu.Unlock()
 	h.mu.Lock()
 	all := make([]*client, 0, len(h.clients))
 	for c := range h.clients {
@@ -731,6 +760,14 @@ func (h *Hub) Revoke(uid string, generation int64) {
 			c.close(CloseUnauthorized, "token revoked")
 		}
 	}
+}
+
+// isRevoked reports whether a token of generation has been revoked lately.
+func (h *Hub) isRevoked(uid string, generation int64) bool {
+	h.revokedMu.Lock()
+	defer h.revokedMu.Unlock()
+	r, ok := h.revoked[uid]
+	return ok && generation < r.generation
 }
 
 // Stats are the hub's gauges.

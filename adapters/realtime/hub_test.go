@@ -39,11 +39,13 @@ func (a *fakeAuth) Verify(_ context.Context, tok string) (identity.Principal, er
 	return p, nil
 }
 
-func (a *fakeAuth) issue(uid string, ttl time.Duration) string {
+func (a *fakeAuth) issue(uid string, ttl time.Duration) string { return a.issueGeneration(uid, 0, ttl) }
+
+func (a *fakeAuth) issueGeneration(uid string, gen int64, ttl time.Duration) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	tok := ids.New()
-	a.tokens[tok] = identity.Principal{UserID: uid, ExpiresAt: time.Now().Add(ttl)}
+	a.tokens[tok] = identity.Principal{UserID: uid, ExpiresAt: time.Now().Add(ttl), Generation: gen}
 	return tok
 }
 
@@ -811,5 +813,42 @@ func TestConnectionLimitCountsBothTransports(t *testing.T) {
 	}
 	if f.h.countSSE(u, 1) {
 		t.Fatal("an SSE stream over the limit was accepted")
+	}
+}
+
+// Revoke closes every connection of the user with an older token, and one whose token was
+// verified before the revocation but is authenticated after it is closed too; a token of the
+// new generation and other users are served.
+func TestRevokeClosesTheUsersConnections(t *testing.T) {
+	f := newFixture(t, Options{})
+	u, other := ids.New(), ids.New()
+	c := f.dial(nil)
+	c.send(map[string]any{"type": "auth", "token": f.auth.issue(u, time.Hour)})
+	if m := c.read(); m["type"] != "ready" {
+		t.Fatalf("got %v", m)
+	}
+	o := f.dial(nil)
+	o.send(map[string]any{"type": "auth", "token": f.auth.issue(other, time.Hour)})
+	o.read()
+
+	f.h.Revoke(u, 1)
+	if code := c.closeStatus(); code != CloseUnauthorized {
+		t.Fatalf("the user's connection closed with %d, want 4001", code)
+	}
+	// The fake verifier still accepts the generation-0 token: as a token verified a moment
+	// before the revocation, it must not get in.
+	late := f.dial(nil)
+	late.send(map[string]any{"type": "auth", "token": f.auth.issue(u, time.Hour)})
+	if code := late.closeStatus(); code != CloseUnauthorized {
+		t.Fatalf("a token verified before the revocation closed with %d, want 4001", code)
+	}
+	fresh := f.dial(nil)
+	fresh.send(map[string]any{"type": "auth", "token": f.auth.issueGeneration(u, 1, time.Hour)})
+	if m := fresh.read(); m["type"] != "ready" {
+		t.Fatalf("a token of the new generation answered %v", m)
+	}
+	o.send(map[string]any{"type": "ping", "ref": "p"})
+	if m := o.read(); m["type"] != "pong" {
+		t.Fatalf("another user's connection answered %v", m)
 	}
 }
