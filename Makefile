@@ -17,7 +17,7 @@ help: ## list the targets
 run: ## build, then serve on http://127.0.0.1:4000 with the embedded store (data in ./data); Ctrl-C stops it
 	@test -x bin/workspaceops || echo "make run: building bin/workspaceops first; the first build downloads the Go modules and compiles, which can take a few minutes"
 	@CGO_ENABLED=0 $(GO) build -trimpath -o bin/workspaceops ./cmd/workspaceops
-	@$(LOG_ENV) exec ./bin/workspaceops serve
+	@$(LOG_ENV) WSO_TAKE_TERMINAL=1 exec ./bin/workspaceops serve
 
 build: ## build the binaries into ./bin
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/...

@@ -124,7 +124,7 @@ func (b *Blobs) Put(ctx context.Context, id string, r io.Reader, maxBytes int64)
 		n, err := io.ReadFull(src, buf)
 		last := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !last {
-			return fail(storeError("mongo: read content: %w", err))
+			return fail(fmt.Errorf("mongo: read content: %w", err)) // the client's upload, not the store
 		}
 		if n > 0 {
 			if size += int64(n); size > maxBytes {

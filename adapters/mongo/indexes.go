@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mongodriver "go.mongodb.org/mongo-driver/v2/mongo"
@@ -147,6 +148,9 @@ var Indexes = []Index{
 	},
 }
 
+// indexBuildTimeout bounds EnsureIndexes instead of OperationTimeout.
+const indexBuildTimeout = 30 * time.Minute
+
 // EnsureIndexes creates every index in Indexes. Creating an index that already exists with the
 // same name and keys does nothing, so it is safe on every start and from a migrate command.
 //
@@ -154,6 +158,9 @@ var Indexes = []Index{
 // connection when one command lists two or more indexes that already exist (it deletes them
 // from its to-do list by their original positions and slices out of range).
 func EnsureIndexes(ctx context.Context, db *mongodriver.Database) error {
+	// Building an index on a large collection takes longer than one request's operation bound.
+	ctx, cancel := context.WithTimeout(ctx, indexBuildTimeout)
+	defer cancel()
 	for _, ix := range Indexes {
 		opts := options.Index().SetName(ix.Name)
 		if ix.Unique {

@@ -2,9 +2,13 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
+	"time"
 
 	mongodriver "go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/workspaceops/workspaceops/platform/problem"
 )
 
 // The embedded store (FerretDB 1.24 on SQLite) runs every update and delete as a read, a
@@ -36,14 +40,20 @@ func newStripedLock(n int) *stripedLock {
 	return l
 }
 
-// lock takes the lock for one document, giving up when ctx is done, and returns its release.
+// lock takes the lock for one document, giving up when ctx is done or after OperationTimeout
+// (a holder stuck on a server that stopped answering must not queue writers for longer than
+// one operation may take), and returns its release.
 func (l *stripedLock) lock(ctx context.Context, db, coll, id string) (unlock func(), err error) {
 	s := l.stripes[maphash.String(l.seed, db+"\x00"+coll+"\x00"+id)%uint64(len(l.stripes))]
+	wait := time.NewTimer(OperationTimeout)
+	defer wait.Stop()
 	select {
 	case s <- struct{}{}:
 		return func() { <-s }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-wait.C:
+		return nil, problem.StoreDown(errors.New("the document lock was held for longer than an operation may take"))
 	}
 }
 

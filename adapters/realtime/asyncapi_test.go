@@ -64,7 +64,7 @@ func TestAsyncAPIListsTheCatalogue(t *testing.T) {
 			t.Errorf("message %q is not documented", typ)
 		}
 	}
-	for _, code := range []string{"1001", "1009", "4001", "4008"} {
+	for _, code := range []string{"1001", "1009", "1013", "4001", "4008"} {
 		if !strings.Contains(string(raw), "| "+code+" |") {
 			t.Errorf("close code %s has no row in the close code table", code)
 		}

@@ -3,6 +3,7 @@ package realtime
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net"
@@ -445,9 +446,14 @@ func setSendBuffer(conn net.Conn, size int) {
 // speaks: checked here so that anything else gets a problem document, not the plain text
 // websocket.Accept would answer.
 func isHandshake(r *http.Request) bool {
-	return r.Method == http.MethodGet && headerHasToken(r.Header, "Connection", "upgrade") &&
-		headerHasToken(r.Header, "Upgrade", "websocket") && r.Header.Get("Sec-WebSocket-Version") == "13" &&
-		r.Header.Get("Sec-WebSocket-Key") != ""
+	keys := r.Header.Values("Sec-WebSocket-Key")
+	if len(keys) != 1 {
+		return false
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(keys[0]))
+	return err == nil && len(key) == 16 && r.ProtoAtLeast(1, 1) && r.Method == http.MethodGet &&
+		headerHasToken(r.Header, "Connection", "upgrade") && headerHasToken(r.Header, "Upgrade", "websocket") &&
+		r.Header.Get("Sec-WebSocket-Version") == "13"
 }
 
 func headerHasToken(h http.Header, name, token string) bool {

@@ -245,6 +245,8 @@ type panickyAuth struct{}
 
 func (panickyAuth) Verify(context.Context, string) (identity.Principal, error) { panic("a bug") }
 
+func (panickyAuth) Recheck(context.Context, identity.Principal) error { panic("a bug") }
+
 // TestPanicEndsTheConnectionNotTheServer: a connection's goroutines are not under the HTTP
 // handler's recovery, so they recover themselves: the connection ends, the hub goes on.
 func TestPanicEndsTheConnectionNotTheServer(t *testing.T) {

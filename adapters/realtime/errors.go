@@ -12,7 +12,7 @@ var (
 	errTokenInQuery = apperr.New(apperr.Invalid, "token_in_query",
 		"send the token in an auth frame or the Authorization header, never in the URL")
 	errNotHandshake = apperr.New(apperr.Invalid, "not_a_handshake",
-		"GET /ws opens a WebSocket: send Connection: Upgrade, Upgrade: websocket, Sec-WebSocket-Version: 13 and Sec-WebSocket-Key")
+		"GET /ws opens a WebSocket: send HTTP/1.1 with Connection: Upgrade, Upgrade: websocket, Sec-WebSocket-Version: 13 and one Sec-WebSocket-Key of 16 bytes in base64")
 	errBadAuthorization   = identity.ErrInvalidToken.WithMessage("the Authorization header must be Bearer <token>")
 	errShuttingDown       = apperr.New(apperr.Unavailable, "unavailable", "the server is shutting down; reconnect to another instance")
 	errTooManyConnections = apperr.New(apperr.RateLimited, "too_many_connections", "this user has too many realtime connections")

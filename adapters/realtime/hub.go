@@ -22,6 +22,8 @@ import (
 // Authenticator verifies a bearer token (identity.Service implements it).
 type Authenticator interface {
 	Verify(ctx context.Context, token string) (identity.Principal, error)
+	// Recheck reports whether a principal verified earlier (an SSE ticket's) still stands.
+	Recheck(ctx context.Context, p identity.Principal) error
 }
 
 // Replay reads the audit log for resume and gap filling (auditlog.Service implements it). The
@@ -254,6 +256,19 @@ func (h *Hub) addUser(c *client, uid string) bool {
 func (h *Hub) authenticate(ctx context.Context, c *client, ref json.RawMessage, token string) {
 	p, err := h.auth.Verify(ctx, token)
 	prev := c.user()
+	if err != nil && apperr.KindOf(err) != apperr.Unauthenticated {
+		// Not a verdict on the token: the store did not answer. Say so, as REST would (503).
+		e, logIt := problem.Of(err)
+		if logIt {
+			h.log.WarnContext(ctx, "realtime: verify a token", slog.String("code", e.Code), slog.Any("error", err))
+		}
+		if prev == "" {
+			c.closeAfter(frame{b: encodeProblem(ref, e)}, CloseTryAgain, "the token could not be checked; reconnect with backoff")
+		} else {
+			c.enqueue(frame{b: encodeProblem(ref, e)})
+		}
+		return
+	}
 	switch {
 	case err != nil && prev == "":
 		c.close(CloseUnauthorized, "invalid token")

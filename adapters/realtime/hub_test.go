@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/events"
 	"github.com/workspaceops/workspaceops/platform/ids"
+	"github.com/workspaceops/workspaceops/platform/problem"
 )
 
 // fakes
@@ -29,7 +31,13 @@ type fakeAuth struct {
 	tokens map[string]identity.Principal
 }
 
+// storeDownToken is a token whose check fails as when the database does not answer.
+const storeDownToken = "store-down"
+
 func (a *fakeAuth) Verify(_ context.Context, tok string) (identity.Principal, error) {
+	if tok == storeDownToken {
+		return identity.Principal{}, problem.StoreDown(errors.New("users: i/o timeout"))
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	p, ok := a.tokens[tok]
@@ -38,6 +46,8 @@ func (a *fakeAuth) Verify(_ context.Context, tok string) (identity.Principal, er
 	}
 	return p, nil
 }
+
+func (a *fakeAuth) Recheck(context.Context, identity.Principal) error { return nil }
 
 func (a *fakeAuth) issue(uid string, ttl time.Duration) string { return a.issueGeneration(uid, 0, ttl) }
 
@@ -850,5 +860,32 @@ func TestRevokeClosesTheUsersConnections(t *testing.T) {
 	o.send(map[string]any{"type": "ping", "ref": "p"})
 	if m := o.read(); m["type"] != "pong" {
 		t.Fatalf("another user's connection answered %v", m)
+	}
+}
+
+// A token that cannot be checked because the store does not answer is not called invalid: the
+// first auth gets an unavailable error and a 1013 close (reconnect later, keep the token); a
+// refresh gets the error and the connection stays.
+func TestAuthWhileTheStoreIsDown(t *testing.T) {
+	f := newFixture(t, Options{})
+	c := f.dial(nil)
+	c.send(map[string]any{"type": "auth", "token": storeDownToken, "ref": "a"})
+	if m := c.read(); m["type"] != "error" || m["code"] != "unavailable" || m["ref"] != "a" {
+		t.Fatalf("got %v", m)
+	}
+	if code := c.closeStatus(); code != CloseTryAgain {
+		t.Fatalf("closed with %d, want 1013", code)
+	}
+	u := ids.New()
+	r := f.dial(nil)
+	r.send(map[string]any{"type": "auth", "token": f.auth.issue(u, time.Hour)})
+	r.read()
+	r.send(map[string]any{"type": "auth", "token": storeDownToken, "ref": "refresh"})
+	if m := r.read(); m["type"] != "error" || m["code"] != "unavailable" {
+		t.Fatalf("a refresh while the store is down answered %v", m)
+	}
+	r.send(map[string]any{"type": "ping", "ref": "p"})
+	if m := r.read(); m["type"] != "pong" {
+		t.Fatalf("after it: %v", m)
 	}
 }

@@ -54,7 +54,8 @@ const (
 const (
 	CloseGoingAway    = 1001 // server shutting down: reconnect with backoff and resume
 	CloseTooBig       = 1009 // a frame exceeded the read limit: fix the client, do not retry as is
-	CloseUnauthorized = 4001 // no/invalid/expired token: refresh the token, then reconnect
+	CloseTryAgain     = 1013 // the token could not be checked (the database is not answering): reconnect with backoff
+	CloseUnauthorized = 4001 // no/invalid/expired/revoked token: refresh the token, then reconnect
 	ClosePolicy       = 4008 // slow consumer or a limit: reconnect with backoff and resume
 )
 

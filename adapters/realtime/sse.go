@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/ids"
 	"github.com/workspaceops/workspaceops/platform/problem"
@@ -43,10 +44,15 @@ func (h *Hub) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	rctx, cancel := context.WithTimeout(r.Context(), dbTimeout)
 	tk, err := h.tickets.redeem(rctx, q.Get("ticket"), time.Now())
-	cancel()
-	if err == nil && !time.Now().Before(tk.tokenUntil()) {
+	switch {
+	case err == nil && !time.Now().Before(tk.tokenUntil()):
 		err = errInvalidTicket
+	case err == nil && h.isRevoked(tk.UserID, tk.Generation):
+		err = identity.ErrInvalidToken
+	case err == nil: // the token it stands for may have been revoked since, here or elsewhere
+		err = h.auth.Recheck(rctx, tk.principal())
 	}
+	cancel()
 	if err != nil {
 		h.refuse(w, r, err)
 		return
@@ -79,15 +85,16 @@ func (h *Hub) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	if err := writeSSEHead(netConn, brw.Writer, w.Header()); err != nil {
 		return
 	}
-	h.authenticated(c, nil, tk.principal(), true)
+	authenticated := h.authenticated(c, nil, tk.principal(), true) // false: revoked meanwhile, closing
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
 		h.writeSSE(netConn, brw.Writer, c)
 	}()
-	jctx := context.WithoutCancel(r.Context())
-	if e := h.join(jctx, c, nil, wid, since, hasSince); e != nil {
-		c.closeAfter(frame{b: encodeProblem(nil, e)}, 0, e.Message)
+	if authenticated {
+		if e := h.join(context.WithoutCancel(r.Context()), c, nil, wid, since, hasSince); e != nil {
+			c.closeAfter(frame{b: encodeProblem(nil, e)}, 0, e.Message)
+		}
 	}
 	// The client sends nothing more; reading tells when it went away.
 	var buf [64]byte

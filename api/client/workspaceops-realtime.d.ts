@@ -81,7 +81,7 @@ export interface JoinedInfo {
 
 export interface RealtimeError {
   /**
-   * A server error code (not_found, forbidden, rate_limited, internal, unauthorized, bad_request)
+   * A server error code (not_found, forbidden, rate_limited, unavailable, internal, unauthorized, bad_request)
    * or a client one: token (the token callback threw), no_token, unauthorized (two 4001 in a row),
    * frame_too_big (1009), closed (1000 from the server), unsupported (no WebSocket nor EventSource).
    */

@@ -593,7 +593,7 @@ export class RealtimeClient {
       err.workspaceId = wid
       if (f.code === 'not_found' || f.code === 'forbidden') {
         this._joined.delete(wid) // not a member: joining again will not help
-      } else if (f.code === 'internal' && this._joined.has(wid)) {
+      } else if ((f.code === 'internal' || f.code === 'unavailable') && this._joined.has(wid)) {
         this._timer(() => { if (this._conn === conn && conn.ready) this._sendJoin(conn, wid) }, backoffDelay(1, this._o.backoff, this._o.random, 500))
       }
     } else if (ref === 'refresh' && conn.expiresAt) {

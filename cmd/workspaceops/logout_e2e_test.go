@@ -23,8 +23,12 @@ func TestLogoutAllRevokesEverySession(t *testing.T) {
 		t.Fatalf("GET /events: %d", status)
 	}
 	bobWS := s.live(t, bob)
+	unused := s.ticket(t, ann)
 
 	s.call("POST", "/api/v1/auth/logout-all", laptop, nil).want(t, 204)
+	if status, _ := s.openSSE(t, unused, wid, ""); status != 401 {
+		t.Errorf("a ticket issued before logout-all opened a stream: %d, want 401", status)
+	}
 
 	if code := ws.closeCode(); code != 4001 {
 		t.Errorf("the open WebSocket closed with %d, want 4001", code)

@@ -60,9 +60,15 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
+	giveBack := func() {}
+	if os.Getenv("WSO_TAKE_TERMINAL") == "1" {
+		giveBack = takeTerminal()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stderr))
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	stop()
+	giveBack()
+	os.Exit(code)
 }
 
 // run is main without process globals, so tests can run the real command in-process. It

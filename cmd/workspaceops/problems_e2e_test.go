@@ -17,18 +17,21 @@ func TestEveryErrorIsAProblemDocument(t *testing.T) {
 		name, method, path, token string
 		status                    int
 		code                      string
+		headers                   []string
 	}{
-		{"a URL over the header limit", "GET", "/api/v1/workspaces?q=" + strings.Repeat("x", 80<<10), ann.token, 431, "headers_too_large"},
-		{"/ws without a handshake", "GET", "/ws", "", 400, "not_a_handshake"},
-		{"/ws with a token in the URL", "GET", "/ws?token=" + ann.token, "", 400, "token_in_query"},
-		{"/events without a ticket", "GET", "/events?workspaceId=" + wid, "", 401, "invalid_ticket"},
-		{"/events with a forged ticket", "GET", "/events?workspaceId=" + wid + "&ticket=abc.def", "", 401, "invalid_ticket"},
-		{"/events with a bad since", "GET", "/events?workspaceId=" + wid + "&since=-3&ticket=" + s.ticket(t, ann), "", 400, "invalid_since"},
-		{"/events with a bad workspace id", "GET", "/events?workspaceId=nope", "", 400, "invalid_id"},
+		{"a URL over the header limit", "GET", "/api/v1/workspaces?q=" + strings.Repeat("x", 80<<10), ann.token, 431, "headers_too_large", nil},
+		{"/ws without a handshake", "GET", "/ws", "", 400, "not_a_handshake", nil},
+		{"/ws with a malformed key", "GET", "/ws", "", 400, "not_a_handshake",
+			[]string{"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "short"}},
+		{"/ws with a token in the URL", "GET", "/ws?token=" + ann.token, "", 400, "token_in_query", nil},
+		{"/events without a ticket", "GET", "/events?workspaceId=" + wid, "", 401, "invalid_ticket", nil},
+		{"/events with a forged ticket", "GET", "/events?workspaceId=" + wid + "&ticket=abc.def", "", 401, "invalid_ticket", nil},
+		{"/events with a bad since", "GET", "/events?workspaceId=" + wid + "&since=-3&ticket=" + s.ticket(t, ann), "", 400, "invalid_since", nil},
+		{"/events with a bad workspace id", "GET", "/events?workspaceId=nope", "", 400, "invalid_id", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := s.call(c.method, c.path, c.token, nil).want(t, c.status, c.code)
+			r := s.call(c.method, c.path, c.token, nil, c.headers...).want(t, c.status, c.code)
 			if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
 				t.Errorf("Content-Type %q", ct)
 			}

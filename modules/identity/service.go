@@ -151,20 +151,31 @@ func (s *Service) Verify(ctx context.Context, token string) (Principal, error) {
 	if err != nil {
 		return Principal{}, err
 	}
+	if err := s.Recheck(ctx, p); err != nil {
+		return Principal{}, err
+	}
+	return p, nil
+}
+
+// Recheck reports whether a principal verified earlier (an SSE ticket's) still stands: its
+// user exists and its token generation is current. The generation comes from the cache; a
+// token newer than the cached generation (issued on another instance a moment ago) reads the
+// store rather than being refused.
+func (s *Service) Recheck(ctx context.Context, p Principal) error {
 	now := s.clock.Now()
 	gen, ok := s.generations.get(p.UserID, now)
-	if !ok {
+	if !ok || p.Generation > gen {
 		u, err := s.Me(ctx, p.UserID)
 		if err != nil {
-			return Principal{}, err
+			return err
 		}
 		gen = u.TokenGeneration
 		s.generations.put(u.ID, gen, now)
 	}
 	if p.Generation != gen {
-		return Principal{}, fmt.Errorf("%w: revoked (generation %d, now %d)", ErrInvalidToken, p.Generation, gen)
+		return fmt.Errorf("%w: revoked (generation %d, now %d)", ErrInvalidToken, p.Generation, gen)
 	}
-	return p, nil
+	return nil
 }
 
 // Refresh issues a fresh token to the holder of a verified token, unless it has been revoked
@@ -204,10 +215,15 @@ type ChangePasswordInput struct {
 // as logins), sets the new one and invalidates every token issued before, as LogoutAll does;
 // the session it returns is the only valid one.
 func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) (Session, error) {
+	var f apperr.Fields
+	if in.CurrentPassword == "" {
+		f.Add("currentPassword", "is required")
+	}
 	if msg := validatePassword(in.NewPassword); msg != "" {
-		var f apperr.Fields
 		f.Add("newPassword", msg)
-		return Session{}, f.Err()
+	}
+	if err := f.Err(); err != nil {
+		return Session{}, err
 	}
 	u, err := s.Me(ctx, in.UserID)
 	if err != nil {

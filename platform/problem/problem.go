@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -72,19 +71,15 @@ type storeDown struct{ error }
 func (s storeDown) Unwrap() []error { return []error{s.error, ErrStoreUnavailable} }
 
 // Of returns the categorised error answered for err and whether it must be logged: errors
-// outside the catalogue are answered as ErrInternal (internals never reach a client), except
-// an operation that ran out of time or could not reach its server, which is
-// ErrStoreUnavailable; both are logged, as is a store marked down with StoreDown.
+// outside the catalogue are answered as ErrInternal (internals never reach a client), except a
+// store marked down by its adapter (StoreDown) or an operation that ran past its deadline,
+// which are ErrStoreUnavailable; all three are logged.
 func Of(err error) (e *apperr.Error, log bool) {
-	if errors.Is(err, ErrStoreUnavailable) {
+	if errors.Is(err, ErrStoreUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		return ErrStoreUnavailable, true
 	}
 	if e = apperr.As(err); e != nil && e.Kind != apperr.Internal {
 		return e, false
-	}
-	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) {
-		return ErrStoreUnavailable, true
 	}
 	return ErrInternal, true
 }

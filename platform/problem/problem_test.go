@@ -29,11 +29,11 @@ func TestOf(t *testing.T) {
 		want *apperr.Error
 		log  bool
 	}{
-		"a domain error":      {fmt.Errorf("find: %w", notFound), notFound, false},
-		"an unknown error":    {errors.New("boom"), problem.ErrInternal, true},
-		"a store marked down": {problem.StoreDown(errors.New("connection reset")), problem.ErrStoreUnavailable, true},
-		"a deadline":          {fmt.Errorf("query: %w", context.DeadlineExceeded), problem.ErrStoreUnavailable, true},
-		"a network error":     {fmt.Errorf("dial: %w", &net.OpError{Op: "dial", Err: errors.New("refused")}), problem.ErrStoreUnavailable, true},
+		"a domain error":           {fmt.Errorf("find: %w", notFound), notFound, false},
+		"an unknown error":         {errors.New("boom"), problem.ErrInternal, true},
+		"a store marked down":      {problem.StoreDown(errors.New("connection reset")), problem.ErrStoreUnavailable, true},
+		"a deadline":               {fmt.Errorf("query: %w", context.DeadlineExceeded), problem.ErrStoreUnavailable, true},
+		"a network error unmarked": {fmt.Errorf("read body: %w", &net.OpError{Op: "read", Err: errors.New("reset")}), problem.ErrInternal, true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, log := problem.Of(tc.err)

@@ -168,7 +168,7 @@ test('leave: sends leave, ignores in-flight events of the workspace, and does no
   assert.deepEqual(FakeWebSocket.last.sentOf('join'), [])
 })
 
-test('a refused join (not_found) is reported and forgotten; an internal error is retried', async () => {
+test('a refused join (not_found) is reported and forgotten; an internal or unavailable error is retried', async () => {
   const { rt, clock, errors } = setup()
   rt.join(W1)
   rt.join(W2)
@@ -181,6 +181,10 @@ test('a refused join (not_found) is reported and forgotten; an internal error is
   assert.deepEqual(rt.workspaces, [W2])
   await clock.advance(5000)
   assert.deepEqual(ws.sentOf('join').map((f) => f.workspaceId), [W1, W2, W2])
+  // The database not answering (unavailable) is retried too.
+  ws.receive({ type: 'error', ref: 'j:' + W2, code: 'unavailable', message: 'the database is not answering; retry shortly' })
+  await clock.advance(5000)
+  assert.deepEqual(ws.sentOf('join').map((f) => f.workspaceId), [W1, W2, W2, W2])
 })
 
 test('user-room events before joined are delivered once, even when the resume replays them', async () => {
