@@ -191,9 +191,9 @@ func (s *Service) Refresh(ctx context.Context, p Principal) (Session, error) {
 	return s.session(u)
 }
 
-// LogoutAll invalidates every token issued to the user so far: REST refuses them at once on
-// this instance and within the cache's few seconds on the others, and this instance's sockets
-// of the user are closed.
+// LogoutAll invalidates every token issued to the user so far. This instance refuses them at
+// once; the OnRevoke listeners close the user's sockets and tell the other instances, which
+// otherwise notice within the cache's few seconds.
 func (s *Service) LogoutAll(ctx context.Context, userID string) error {
 	u, err := s.users.RevokeTokens(ctx, userID, "")
 	if err != nil {
