@@ -9,6 +9,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	auditlogmem "github.com/workspaceops/workspaceops/modules/auditlog/memory"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/events"
 	"github.com/workspaceops/workspaceops/platform/ids"
 )
@@ -18,10 +19,10 @@ import (
 
 // benchHub is a hub over the test fakes with n clients joined to one workspace, put straight
 // into the room (no socket, no writer: the benchmark drains the queues itself).
-func benchHub(b *testing.B, n int) (*Hub, string, []*client) {
+func benchHub(b *testing.B, n int) (*Hub, string, []*session) {
 	b.Helper()
 	h, err := New(Deps{
-		Auth:    &fakeAuth{tokens: map[string]identity.Principal{}},
+		Auth:    &fakeAuth{tokens: map[string]identity.Principal{}, clock: clock.System{}},
 		Authz:   &fakeAuthz{members: map[string]bool{}},
 		Replay:  auditlogmem.NewStore(),
 		Bus:     NewLocalBus(),
@@ -35,15 +36,14 @@ func benchHub(b *testing.B, n int) (*Hub, string, []*client) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	clients := make([]*client, n)
+	clients := make([]*session, n)
 	for i := range clients {
-		c := newClient(h, ids.New(), false)
-		c.userID = ids.New()
-		if !h.register(c) || !h.addUser(c, c.userID) {
+		c := newTestSession(h, ids.New())
+		if !h.register(c) || !c.claim(ids.New()) {
 			b.Fatal("register")
 		}
 		r.mu.Lock()
-		r.subs[c] = &sub{c: c}
+		r.subs[c] = &sub{s: c}
 		r.mu.Unlock()
 		c.rooms = map[string]*room{wid: r}
 		clients[i] = c

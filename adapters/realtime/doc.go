@@ -2,30 +2,44 @@
 // workspace's members over WebSockets (github.com/coder/websocket), with Server-Sent Events as a
 // fallback, speaking protocol v1 (api/asyncapi.yaml).
 //
-// The pieces, one file each:
-//   - protocol.go: the frames, the strict decoder of client frames (fuzzed), the close codes;
-//   - bus.go: the Bus port between "audit entry appended" and "hub delivers" — the in-process
-//     LocalBus is the audit log's Broadcaster here; a NATS bus implements the same port when
-//     several instances share the work;
-//   - sequencer.go: per workspace, delivers entries in seq order whatever order they arrive in,
-//     drops duplicates, and (through its room) fills a missing seq from the log after FillWait;
-//   - catchup.go: when the bus says it may have lost entries (adapters/natsbus reconnected, or
-//     is down and polls), every room reads the log past what it delivered, or sends resync;
-//   - hub.go: rooms workspace:{id} and user:{id}, join (authorized against current membership,
-//     every time) with replay from the log and a gap-free seam to the live stream, eviction of
-//     removed members before the next event, shutdown in batches;
-//   - client.go: one connection's bounded outgoing queue — the hub never blocks on a peer, a
-//     full queue closes the connection with 4008;
-//   - conn_ws.go, sse.go: the two transports; tickets.go: single-use SSE tickets, signed so that
-//     any instance accepts them, their use recorded through the Redemptions port;
-//   - limits.go: the options, their defaults and the per-connection frame rate limiter.
+// Three layers, as in centrifugal/centrifuge, each knowing only the one below:
+//
+//	transports   WebSocket (websocket.go, pinger.go)   Events, SSE (sse.go, tickets.go)
+//	                  │ implement transport: wake the writer; unidirectional or not
+//	session      one connection's protocol (session.go, join.go): auth and refresh, expiry,
+//	             join with resume/replay and the seam to the live stream, leave, removal,
+//	             limits; its frames go out through its outbox (outbox.go)
+//	hub          rooms, ordering, fan-out (hub.go, room.go, users.go, sequencer.go): the
+//	             workspace:{id} rooms with their sequencers, the user:{id} rooms
+//
+// One delivery: the Bus (bus.go; the audit log's Broadcaster in-process, adapters/natsbus with
+// several instances) calls Hub.deliver → room.receive → sequencer (seq order, duplicates
+// dropped, a gap filled from the log after FillWait) → room.deliverLocked encodes the entry once
+// and hands the same bytes to each subscriber's outbox → the transport's writer drains it.
+// When the bus may have lost entries it calls Hub.lost, and every room reads the log past what
+// it delivered (room.catchUp).
+//
+// Lock order (a lock is only taken while holding those before it, never after):
+//
+//	Hub.mu → room.mu → session.mu → outbox.mu
+//	         room.mu → userRooms.mu → outbox.mu
+//
+// Hub.revokedMu, Hub.catchUpMu, pinger.mu and wsConn.deadlineMu are leaves. Nothing holding
+// room.mu waits on a peer: an outbox never blocks, except enqueueLive's bounded wait while a
+// writer makes progress (see outbox.enqueueLive).
+//
+// Time: protocol timers (auth deadline, token expiry, gap fill, tickets, revocations) run on
+// Options.Clock, so tests move a manual clock instead of sleeping; socket deadlines and the
+// waits on a writer's progress are wall-clock time.
 //
 // Every event frame is encoded once and its bytes are shared by every socket and stream.
-// Realtime frames are notifications: clients refetch over REST.
+// Realtime frames are notifications: clients refetch over REST. Refusals are answered through
+// the one error table (platform/problem): a problem document on a refused handshake or stream,
+// an error frame on an open connection (errors.go).
 //
 // An idle WebSocket costs one goroutine (4 KB of stack, blocked reading) and about 5 KB of heap:
-// its writer runs only while frames are queued, one hub-wide wheel pings every socket, and the
-// buffers are small (conn_ws.go). make bench measures it (deploy/bench/report.md).
+// its writer runs only while frames are queued, one wheel pings every socket, and the buffers
+// are small (websocket.go). make bench measures it (deploy/bench/report.md).
 //
 // Ports it declares: Authenticator (token verification), Replay (the log: Since, Head), Bus,
 // Redemptions and the shared authz.Authorizer. It imports no other adapter.

@@ -1,8 +1,12 @@
 package realtime
 
 import (
+	"log/slog"
+	"net/http"
+
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/platform/apperr"
+	"github.com/workspaceops/workspaceops/platform/problem"
 )
 
 // The realtime layer's own refusals. They are answered through the one error table
@@ -22,6 +26,23 @@ var (
 	errInvalidTicket      = apperr.New(apperr.Unauthenticated, "invalid_ticket",
 		"the ticket is unknown, used or expired; get a new one from POST /api/v1/realtime/tickets")
 
+	// Refusals on an open connection: an error frame whose code is the kind's (FrameCode).
+	errAuthFirst      = identity.ErrInvalidToken.WithMessage("send an auth frame first")
+	errRefreshToken   = identity.ErrInvalidToken.WithMessage("the new token is not valid; the previous one stays in force until it expires")
+	errOtherUser      = identity.ErrInvalidToken.WithMessage("the new token is for another user")
+	errBinaryFrame    = apperr.New(apperr.Invalid, "bad_frame", "frames are JSON text")
+	errMalformedFrame = apperr.New(apperr.Invalid, "bad_frame", "the frame is not protocol v1")
+
 	// ErrTooManyTickets is answered when the in-memory record of used tickets is full of live ones.
 	ErrTooManyTickets = apperr.New(apperr.RateLimited, "too_many_tickets", "too many SSE tickets are outstanding; retry shortly")
 )
+
+// refuse answers a refused handshake or stream request through the one error table, logging
+// what is not a client's fault.
+func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	e, logIt := problem.Of(err)
+	if logIt {
+		log.WarnContext(r.Context(), "realtime: refused a request", slog.String("code", e.Code), slog.Any("error", err))
+	}
+	problem.Write(w, r, e)
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/platform/apperr"
 	"github.com/workspaceops/workspaceops/platform/authz"
+	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/events"
 	"github.com/workspaceops/workspaceops/platform/ids"
 	"github.com/workspaceops/workspaceops/platform/problem"
@@ -29,6 +30,7 @@ import (
 type fakeAuth struct {
 	mu     sync.Mutex
 	tokens map[string]identity.Principal
+	clock  clock.Clock
 }
 
 // storeDownToken is a token whose check fails as when the database does not answer.
@@ -41,7 +43,7 @@ func (a *fakeAuth) Verify(_ context.Context, tok string) (identity.Principal, er
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	p, ok := a.tokens[tok]
-	if !ok || !time.Now().Before(p.ExpiresAt) {
+	if !ok || !a.clock.Now().Before(p.ExpiresAt) {
 		return identity.Principal{}, identity.ErrInvalidToken
 	}
 	return p, nil
@@ -55,7 +57,7 @@ func (a *fakeAuth) issueGeneration(uid string, gen int64, ttl time.Duration) str
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	tok := ids.New()
-	a.tokens[tok] = identity.Principal{UserID: uid, ExpiresAt: time.Now().Add(ttl), Generation: gen}
+	a.tokens[tok] = identity.Principal{UserID: uid, ExpiresAt: a.clock.Now().Add(ttl), Generation: gen}
 	return tok
 }
 
@@ -83,6 +85,8 @@ func (z *fakeAuthz) set(wid, uid string, member bool) {
 type fixture struct {
 	t     *testing.T
 	h     *Hub
+	ws    *WebSocket
+	ev    *Events
 	auth  *fakeAuth
 	az    *fakeAuthz
 	log   *auditlogmem.Store
@@ -100,16 +104,19 @@ func newFixture(t *testing.T, o Options) *fixture {
 // newFixtureOn builds the fixture over bus; publish broadcasts through local.
 func newFixtureOn(t *testing.T, o Options, bus Bus, local *LocalBus) *fixture {
 	t.Helper()
-	f := &fixture{t: t, auth: &fakeAuth{tokens: map[string]identity.Principal{}}, az: &fakeAuthz{members: map[string]bool{}},
+	if o.Clock == nil {
+		o.Clock = clock.System{}
+	}
+	f := &fixture{t: t, auth: &fakeAuth{tokens: map[string]identity.Principal{}, clock: o.Clock}, az: &fakeAuthz{members: map[string]bool{}},
 		log: auditlogmem.NewStore(), bus: local}
 	h, err := New(Deps{Auth: f.auth, Authz: f.az, Replay: f.log, Bus: bus, Options: o})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.h = h
+	f.h, f.ws, f.ev = h, NewWebSocket(h), NewEvents(h, TicketConfig{})
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ws", h.ServeWS)
-	mux.HandleFunc("GET /events", h.ServeSSE)
+	mux.Handle("GET /ws", f.ws)
+	mux.Handle("GET /events", f.ev)
 	f.srv = httptest.NewServer(mux)
 	f.wsURL = "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/ws"
 	t.Cleanup(func() {
@@ -287,7 +294,8 @@ func TestDeliversToMembersInOrder(t *testing.T) {
 }
 
 func TestOutOfOrderDuplicateAndMissingEntries(t *testing.T) {
-	f := newFixture(t, Options{FillWait: 20 * time.Millisecond})
+	clk := clock.NewManual(time.Now())
+	f := newFixture(t, Options{FillWait: time.Second, Clock: clk})
 	w, u := ids.New(), ids.New()
 	f.az.set(w, u, true)
 	c := f.login(u)
@@ -300,9 +308,14 @@ func TestOutOfOrderDuplicateAndMissingEntries(t *testing.T) {
 	f.bus.Broadcast(ctx, e2) // early: waits for 1
 	f.bus.Broadcast(ctx, e1)
 	f.bus.Broadcast(ctx, e2) // duplicate
-	f.bus.Broadcast(ctx, e4) // 3 never arrives: filled from the log
-	if got := c.events(4); fmt.Sprint(got) != "[1 2 3 4]" {
+	f.bus.Broadcast(ctx, e4) // 3 never arrives: filled from the log once FillWait has passed
+	if got := c.events(2); fmt.Sprint(got) != "[1 2]" {
 		t.Fatalf("seqs %v", got)
+	}
+	c.nothingQueued()
+	clk.Advance(time.Second)
+	if got := c.events(2); fmt.Sprint(got) != "[3 4]" {
+		t.Fatalf("after the fill: seqs %v", got)
 	}
 	f.bus.Broadcast(ctx, e3) // late arrival of the filled one: a duplicate
 	e5 := f.publish(w, events.WorkItemUpdated, nil)
@@ -460,10 +473,11 @@ func TestResumeSeamUnderLoad(t *testing.T) {
 }
 
 func TestTokenRefreshAndExpiry(t *testing.T) {
-	f := newFixture(t, Options{})
+	clk := clock.NewManual(time.Now())
+	f := newFixture(t, Options{Clock: clk})
 	u := ids.New()
 	c := f.dial(nil)
-	c.send(map[string]any{"type": "auth", "token": f.auth.issue(u, 300*time.Millisecond)})
+	c.send(map[string]any{"type": "auth", "token": f.auth.issue(u, 5*time.Minute)})
 	if m := c.read(); m["type"] != "ready" {
 		t.Fatalf("got %v", m)
 	}
@@ -475,12 +489,13 @@ func TestTokenRefreshAndExpiry(t *testing.T) {
 	if m := c.read(); m["type"] != "ready" {
 		t.Fatalf("refresh answered %v", m)
 	}
-	time.Sleep(600 * time.Millisecond) // the first token's expiry passes: still open
+	clk.Advance(10 * time.Minute) // the first token's expiry passes: still open
 	c.nothingQueued()
 
 	short := f.dial(nil)
-	short.send(map[string]any{"type": "auth", "token": f.auth.issue(u, 200*time.Millisecond)})
+	short.send(map[string]any{"type": "auth", "token": f.auth.issue(u, 5*time.Minute)})
 	short.read()
+	clk.Advance(5 * time.Minute)
 	if code := short.closeStatus(); code != CloseUnauthorized {
 		t.Fatalf("expiry closed with %d, want 4001", code)
 	}
@@ -492,12 +507,14 @@ func TestTokenRefreshAndExpiry(t *testing.T) {
 }
 
 func TestAuthTimeoutAndHeaderAuth(t *testing.T) {
-	f := newFixture(t, Options{AuthTimeout: 100 * time.Millisecond})
+	clk := clock.NewManual(time.Now())
+	f := newFixture(t, Options{AuthTimeout: time.Minute, Clock: clk})
 	c := f.dial(nil)
 	c.send(map[string]any{"type": "join", "workspaceId": ids.New(), "ref": 1})
-	if m := c.read(); m["code"] != "unauthorized" {
+	if m := c.read(); m["code"] != "unauthorized" { // handled after the deadline was armed
 		t.Fatalf("join before auth answered %v", m)
 	}
+	clk.Advance(time.Minute)
 	if code := c.closeStatus(); code != CloseUnauthorized {
 		t.Fatalf("closed with %d, want 4001", code)
 	}
@@ -583,13 +600,13 @@ func TestSlowConsumerIsClosedOthersKeepReceiving(t *testing.T) {
 	f.az.set(w, u, true)
 	fast := f.login(u)
 	fast.join(w, -1)
-	stalled := newClient(f.h, "stalled", false)
+	stalled := newTestSession(f.h, "stalled")
 	if !f.h.register(stalled) {
 		t.Fatal("register")
 	}
-	f.h.authenticated(stalled, nil, identity.Principal{UserID: u, ExpiresAt: time.Now().Add(time.Hour)}, true)
+	stalled.authenticated(nil, identity.Principal{UserID: u, ExpiresAt: time.Now().Add(time.Hour)}, true)
 	t.Cleanup(func() { f.h.unregister(stalled) })
-	if err := f.h.join(context.Background(), stalled, nil, w, 0, false); err != nil {
+	if err := stalled.join(context.Background(), nil, w, 0, false); err != nil {
 		t.Fatal(err)
 	}
 	for i := range int64(20) {
@@ -598,9 +615,9 @@ func TestSlowConsumerIsClosedOthersKeepReceiving(t *testing.T) {
 			t.Fatalf("the fast client got %v, want %d", got, e.Seq)
 		}
 	}
-	stalled.mu.Lock()
-	closing, code, queued := stalled.closing, stalled.code, len(stalled.queue)
-	stalled.mu.Unlock()
+	stalled.out.mu.Lock()
+	closing, code, queued := stalled.out.closing, stalled.out.code, len(stalled.out.queue)
+	stalled.out.mu.Unlock()
 	if !closing || code != ClosePolicy || queued != 0 {
 		t.Fatalf("stalled client: closing=%v code=%d queued=%d", closing, code, queued)
 	}
@@ -609,14 +626,14 @@ func TestSlowConsumerIsClosedOthersKeepReceiving(t *testing.T) {
 func TestSharedFrameBytes(t *testing.T) {
 	f := newFixture(t, Options{})
 	w := ids.New()
-	var cs []*client
+	var cs []*session
 	for range 3 {
 		u := ids.New()
 		f.az.set(w, u, true)
-		c := newClient(f.h, ids.New(), false)
+		c := newTestSession(f.h, ids.New())
 		f.h.register(c)
-		f.h.authenticated(c, nil, identity.Principal{UserID: u, ExpiresAt: time.Now().Add(time.Hour)}, true)
-		if err := f.h.join(context.Background(), c, nil, w, 0, false); err != nil {
+		c.authenticated(nil, identity.Principal{UserID: u, ExpiresAt: time.Now().Add(time.Hour)}, true)
+		if err := c.join(context.Background(), nil, w, 0, false); err != nil {
 			t.Fatal(err)
 		}
 		cs = append(cs, c)
@@ -624,9 +641,9 @@ func TestSharedFrameBytes(t *testing.T) {
 	f.publish(w, events.WorkItemUpdated, nil)
 	var first *byte
 	for _, c := range cs {
-		c.mu.Lock()
-		last := c.queue[len(c.queue)-1]
-		c.mu.Unlock()
+		c.out.mu.Lock()
+		last := c.out.queue[len(c.out.queue)-1]
+		c.out.mu.Unlock()
 		if first == nil {
 			first = &last.b[0]
 		} else if &last.b[0] != first {
@@ -693,14 +710,14 @@ func TestOriginIsChecked(t *testing.T) {
 
 // joinRaw registers a client without a transport, authenticates it as u and joins it to w; the
 // test drains it through attachWriter (or not at all).
-func joinRaw(t *testing.T, f *fixture, c *client, u, w string) {
+func joinRaw(t *testing.T, f *fixture, c *session, u, w string) {
 	t.Helper()
 	if !f.h.register(c) {
 		t.Fatal("register")
 	}
-	f.h.authenticated(c, nil, identity.Principal{UserID: u, ExpiresAt: time.Now().Add(time.Hour)}, true)
+	c.authenticated(nil, identity.Principal{UserID: u, ExpiresAt: time.Now().Add(time.Hour)}, true)
 	t.Cleanup(func() { f.h.unregister(c) })
-	if err := f.h.join(context.Background(), c, nil, w, 0, false); err != nil {
+	if err := c.join(context.Background(), nil, w, 0, false); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -712,7 +729,7 @@ func TestBehindServerSlowsProducersInsteadOfDroppingReaders(t *testing.T) {
 	f := newFixture(t, Options{QueueSize: 8})
 	w, u := ids.New(), ids.New()
 	f.az.set(w, u, true)
-	c := newClient(f.h, "behind", false)
+	c := newTestSession(f.h, "behind")
 	got := make(chan int64, 1000)
 	c.attachWriter(func() {
 		go func() {
@@ -743,10 +760,10 @@ func TestBehindServerSlowsProducersInsteadOfDroppingReaders(t *testing.T) {
 			t.Fatalf("frame %d never came", want)
 		}
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing {
-		t.Fatalf("closed with %d (%s) though its writer kept draining", c.code, c.reason)
+	c.out.mu.Lock()
+	defer c.out.mu.Unlock()
+	if c.out.closing {
+		t.Fatalf("closed with %d (%s) though its writer kept draining", c.out.code, c.out.reason)
 	}
 }
 
@@ -759,7 +776,7 @@ func TestPeerThatStopsReadingIsClosedAfterStuckWrite(t *testing.T) {
 	f.az.set(w, u, true)
 	fast := f.login(u)
 	fast.join(w, -1)
-	stuck := newClient(f.h, "stuck", false)
+	stuck := newTestSession(f.h, "stuck")
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	stuck.attachWriter(func() {
@@ -767,7 +784,7 @@ func TestPeerThatStopsReadingIsClosedAfterStuckWrite(t *testing.T) {
 			if _, ok, _, _, _ := stuck.next(); !ok {
 				return
 			}
-			stuck.writeSince.Store(time.Now().UnixNano()) // in a socket write that never returns
+			stuck.out.writeSince.Store(time.Now().UnixNano()) // in a socket write that never returns
 			<-release
 		}()
 	})
@@ -782,10 +799,10 @@ func TestPeerThatStopsReadingIsClosedAfterStuckWrite(t *testing.T) {
 	if el := time.Since(start); el > 10*time.Second {
 		t.Fatalf("the room waited %s on a peer that reads nothing", el)
 	}
-	stuck.mu.Lock()
-	defer stuck.mu.Unlock()
-	if !stuck.closing || stuck.code != ClosePolicy {
-		t.Fatalf("stuck client: closing=%v code=%d", stuck.closing, stuck.code)
+	stuck.out.mu.Lock()
+	defer stuck.out.mu.Unlock()
+	if !stuck.out.closing || stuck.out.code != ClosePolicy {
+		t.Fatalf("stuck client: closing=%v code=%d", stuck.out.closing, stuck.out.code)
 	}
 }
 
@@ -795,12 +812,12 @@ func TestConnectionLimitCountsBothTransports(t *testing.T) {
 	f := newFixture(t, Options{MaxConnsPerUser: 3})
 	u := ids.New()
 	for range 2 {
-		if !f.h.countSSE(u, 1) {
+		if !f.h.users.add(nil, u, true) {
 			t.Fatal("an SSE stream within the limit was refused")
 		}
 	}
-	ws := func(name string) *client {
-		c := newClient(f.h, name, false)
+	ws := func(name string) *session {
+		c := newTestSession(f.h, name)
 		if !f.h.register(c) {
 			t.Fatal("register")
 		}
@@ -808,20 +825,20 @@ func TestConnectionLimitCountsBothTransports(t *testing.T) {
 		return c
 	}
 	p := identity.Principal{UserID: u, ExpiresAt: time.Now().Add(time.Hour)}
-	if !f.h.authenticated(ws("third"), nil, p, true) {
+	if !ws("third").authenticated(nil, p, true) {
 		t.Fatal("the third connection (two SSE, one WebSocket) was refused")
 	}
 	fourth := ws("fourth")
-	if f.h.authenticated(fourth, nil, p, true) {
+	if fourth.authenticated(nil, p, true) {
 		t.Fatal("a fourth connection was accepted with a limit of 3")
 	}
-	fourth.mu.Lock()
-	code := fourth.code
-	fourth.mu.Unlock()
+	fourth.out.mu.Lock()
+	code := fourth.out.code
+	fourth.out.mu.Unlock()
 	if code != ClosePolicy {
 		t.Fatalf("the refused WebSocket closed with %d, want 4008", code)
 	}
-	if f.h.countSSE(u, 1) {
+	if f.h.users.add(nil, u, true) {
 		t.Fatal("an SSE stream over the limit was accepted")
 	}
 }

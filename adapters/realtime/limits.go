@@ -3,6 +3,8 @@ package realtime
 import (
 	"log/slog"
 	"time"
+
+	"github.com/workspaceops/workspaceops/platform/clock"
 )
 
 // Options configures the realtime layer. Zero fields take the defaults below.
@@ -52,6 +54,10 @@ type Options struct {
 	MaxTickets int
 	// Log receives the layer's warnings.
 	Log *slog.Logger
+	// Clock tells protocol time and runs its timers (auth deadline, token expiry, gap fill,
+	// ticket and revocation lifetimes); nil: the system clock. Socket deadlines and the waits
+	// on a writer's progress are wall-clock time whatever it is.
+	Clock clock.Timers
 }
 
 // The defaults.
@@ -107,6 +113,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.FrameRate <= 0 {
 		o.FrameRate = DefaultFrameRate
+	}
+	if o.Clock == nil {
+		o.Clock = clock.System{}
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)

@@ -42,13 +42,9 @@ const (
 	TypeClose = "close"
 )
 
-// Error codes of an error frame the protocol itself sends; a refused request's code comes from
-// the one error table (platform/problem.FrameCode), which yields these and forbidden,
-// not_found, rate_limited, unavailable and internal.
-const (
-	CodeUnauthorized = "unauthorized"
-	CodeBadRequest   = "bad_request"
-)
+// An error frame's code is its error kind's in the one error table (platform/problem.FrameCode):
+// bad_request, unauthorized, forbidden, not_found, rate_limited, unavailable or internal. The
+// realtime layer's own refusals are catalogued errors like the modules' (errors.go).
 
 // Close codes.
 const (
@@ -115,65 +111,69 @@ func Decode(b []byte) (Inbound, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Inbound{}, &ProtocolError{Ref: refOf(b), Message: "a frame must be one JSON object"}
 	}
-	in := Inbound{}
 	ref, err := validRef(w.Ref)
 	if err != nil {
 		return Inbound{}, &ProtocolError{Message: err.Error()}
 	}
-	in.Ref = ref
-	bad := func(msg string) (Inbound, error) { return Inbound{}, &ProtocolError{Ref: ref, Message: msg} }
 	if w.Type == nil {
-		return bad("type is required")
+		return Inbound{}, &ProtocolError{Ref: ref, Message: "type is required"}
 	}
-	in.Type = *w.Type
-	allowed := func(token, workspace, since bool) error {
-		switch {
-		case w.Token != nil && !token:
-			return fmt.Errorf("%s does not take token", in.Type)
-		case w.WorkspaceID != nil && !workspace:
-			return fmt.Errorf("%s does not take workspaceId", in.Type)
-		case len(w.Since) > 0 && !since:
-			return fmt.Errorf("%s does not take since", in.Type)
-		}
-		return nil
-	}
-	var fieldErr error
-	switch in.Type {
-	case TypeAuth:
-		fieldErr = allowed(true, false, false)
-		if fieldErr == nil {
-			if w.Token == nil || *w.Token == "" || len(*w.Token) > maxTokenLen {
-				return bad("auth needs a token (a non-empty string)")
-			}
-			in.Token = *w.Token
-		}
-	case TypeJoin, TypeLeave:
-		fieldErr = allowed(false, true, in.Type == TypeJoin)
-		if fieldErr == nil {
-			if w.WorkspaceID == nil || !ids.Valid(*w.WorkspaceID) {
-				return bad(in.Type + " needs a workspaceId (24 lowercase hex characters)")
-			}
-			in.WorkspaceID = *w.WorkspaceID
-			if len(w.Since) > 0 && string(w.Since) != "null" {
-				n, err := strconv.ParseInt(string(w.Since), 10, 64)
-				if err != nil || n < 0 {
-					return bad("since must be a non-negative integer seq")
-				}
-				in.Since, in.HasSince = n, true
-			}
-		}
-	case TypePing:
-		fieldErr = allowed(false, false, false)
-	default:
-		if len(in.Type) > 32 || !utf8.ValidString(in.Type) {
-			return bad("unknown type")
-		}
-		return bad(fmt.Sprintf("unknown type %q", in.Type))
-	}
-	if fieldErr != nil {
-		return bad(fieldErr.Error())
+	in, msg := w.fields(Inbound{Type: *w.Type, Ref: ref})
+	if msg != "" {
+		return Inbound{}, &ProtocolError{Ref: ref, Message: msg}
 	}
 	return in, nil
+}
+
+// fields checks the fields of a frame of type in.Type and copies them into in; a refusal's
+// message is not empty.
+func (w *wireIn) fields(in Inbound) (Inbound, string) {
+	switch in.Type {
+	case TypeAuth:
+		if msg := w.only(in.Type, true, false, false); msg != "" {
+			return in, msg
+		}
+		if w.Token == nil || *w.Token == "" || len(*w.Token) > maxTokenLen {
+			return in, "auth needs a token (a non-empty string)"
+		}
+		in.Token = *w.Token
+	case TypeJoin, TypeLeave:
+		if msg := w.only(in.Type, false, true, in.Type == TypeJoin); msg != "" {
+			return in, msg
+		}
+		if w.WorkspaceID == nil || !ids.Valid(*w.WorkspaceID) {
+			return in, in.Type + " needs a workspaceId (24 lowercase hex characters)"
+		}
+		in.WorkspaceID = *w.WorkspaceID
+		if len(w.Since) > 0 && string(w.Since) != "null" {
+			n, err := strconv.ParseInt(string(w.Since), 10, 64)
+			if err != nil || n < 0 {
+				return in, "since must be a non-negative integer seq"
+			}
+			in.Since, in.HasSince = n, true
+		}
+	case TypePing:
+		return in, w.only(in.Type, false, false, false)
+	default:
+		if len(in.Type) > 32 || !utf8.ValidString(in.Type) {
+			return in, "unknown type"
+		}
+		return in, fmt.Sprintf("unknown type %q", in.Type)
+	}
+	return in, ""
+}
+
+// only refuses the fields a frame of type typ does not take.
+func (w *wireIn) only(typ string, token, workspace, since bool) string {
+	switch {
+	case w.Token != nil && !token:
+		return typ + " does not take token"
+	case w.WorkspaceID != nil && !workspace:
+		return typ + " does not take workspaceId"
+	case len(w.Since) > 0 && !since:
+		return typ + " does not take since"
+	}
+	return ""
 }
 
 // validRef accepts a JSON string of at most 64 bytes or a number of at most 64 characters.
@@ -301,13 +301,9 @@ func encodeSimple(typ string, ref json.RawMessage) []byte {
 	return mustJSON(simpleFrame{Type: typ, Ref: ref})
 }
 
-func encodeError(ref json.RawMessage, code, msg string) []byte {
-	return mustJSON(errorFrame{Type: TypeError, Ref: ref, Code: code, Message: msg})
-}
-
-// encodeProblem is the error frame of a refused request, its code from the one error table.
+// encodeProblem is the error frame of a refusal, its code from the one error table.
 func encodeProblem(ref json.RawMessage, e *apperr.Error) []byte {
-	return encodeError(ref, problem.FrameCode(e.Kind), e.Message)
+	return mustJSON(errorFrame{Type: TypeError, Ref: ref, Code: problem.FrameCode(e.Kind), Message: e.Message})
 }
 
 func encodeClose(code int, reason string) []byte {

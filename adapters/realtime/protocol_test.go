@@ -103,7 +103,7 @@ func FuzzDecode(f *testing.F) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("not a ProtocolError: %v", err)
 			}
-			if !json.Valid(encodeError(pe.Ref, CodeBadRequest, pe.Message)) {
+			if !json.Valid(encodeProblem(pe.Ref, errMalformedFrame.WithMessage(pe.Message))) {
 				t.Fatalf("error frame for %q is not JSON", b)
 			}
 			return

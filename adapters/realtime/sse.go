@@ -3,6 +3,7 @@ package realtime
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,16 +16,60 @@ import (
 	"github.com/workspaceops/workspaceops/platform/problem"
 )
 
-// ServeSSE serves GET /events?ticket=T&workspaceId=W: one workspace's frames as Server-Sent
-// Events, for networks that block WebSockets. Each message's data is a protocol v1 frame
-// (joined, event, resync, removed, error, close); event frames carry `id: seq`, so a
-// reconnecting EventSource sends Last-Event-ID, which is honoured exactly as join's since (so
-// is a `since` query parameter, for a new EventSource that cannot set the header).
+// Events serves GET /events?ticket=T&workspaceId=W: one workspace's frames as Server-Sent
+// Events, for networks that block WebSockets, and issues the single-use tickets it takes.
+// Each message's data is a protocol v1 frame (joined, event, resync, removed, error, close);
+// event frames carry `id: seq`, so a reconnecting EventSource sends Last-Event-ID, which is
+// honoured exactly as join's since (so is a `since` query parameter, for a new EventSource that
+// cannot set the header).
 //
 // The stream takes over the connection (as a WebSocket does), so the HTTP server's write
 // timeout does not cut it and a graceful shutdown drains REST first, then ends streams with a
-// close frame of code 1001 in batches (Hub.Shutdown).
-func (h *Hub) ServeSSE(w http.ResponseWriter, r *http.Request) {
+// close message of code 1001 in batches (Hub.Shutdown).
+type Events struct {
+	hub     *Hub
+	opts    Options
+	tickets *tickets
+}
+
+// TicketConfig says how SSE tickets are signed and their use recorded.
+type TicketConfig struct {
+	// Key signs tickets; instances behind one load balancer share it. Empty: a random key,
+	// good for one instance.
+	Key []byte
+	// Redemptions records used tickets; nil: in memory, for one instance.
+	Redemptions Redemptions
+}
+
+// NewEvents returns the SSE transport of the hub.
+func NewEvents(h *Hub, tc TicketConfig) *Events {
+	tk := &tickets{key: tc.Key, ttl: h.opts.TicketTTL, used: tc.Redemptions}
+	if len(tk.key) == 0 {
+		tk.key = make([]byte, 32)
+		_, _ = rand.Read(tk.key) // crypto/rand.Read never fails on supported platforms
+	}
+	if tk.used == nil {
+		tk.used = NewMemoryRedemptions(h.opts.MaxTickets)
+	}
+	return &Events{hub: h, opts: h.opts, tickets: tk}
+}
+
+// sseStream is an SSE response: its session's transport.
+type sseStream struct {
+	signal chan struct{} // capacity 1: the writer has work (frames or a close)
+}
+
+func (st *sseStream) wake() {
+	select {
+	case st.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (st *sseStream) unidirectional() bool { return true }
+
+// ServeHTTP checks the request (ticket, membership, the per-user limit), then streams.
+func (ev *Events) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	wid := q.Get("workspaceId")
 	if !ids.Valid(wid) {
@@ -41,66 +86,79 @@ func (h *Hub) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, errInvalidSince)
 		return
 	}
-	rctx, cancel := context.WithTimeout(r.Context(), dbTimeout)
-	tk, err := h.tickets.redeem(rctx, q.Get("ticket"), time.Now())
-	switch {
-	case err == nil && !time.Now().Before(tk.tokenUntil()):
-		err = errInvalidTicket
-	case err == nil: // the token it stands for may have been revoked since, here or elsewhere
-		err = h.auth.Recheck(rctx, tk.principal())
-	}
-	cancel()
+	tk, err := ev.admit(r.Context(), q.Get("ticket"), wid)
 	if err != nil {
-		h.refuse(w, r, err)
+		refuse(w, r, ev.hub.log, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), dbTimeout)
-	err = h.az.Authorize(ctx, wid, tk.UserID, authz.WorkspaceRead)
-	cancel()
-	if err != nil {
-		h.refuse(w, r, err)
-		return
-	}
-	if !h.countSSE(tk.UserID, +1) {
+	st := &sseStream{signal: make(chan struct{}, 1)}
+	s := newSession(ev.hub, ids.New(), st)
+	if !s.claim(tk.UserID) {
 		problem.Write(w, r, errTooManyConnections)
 		return
 	}
-	defer h.countSSE(tk.UserID, -1)
-	c := newClient(h, ids.New(), true)
-	if !h.register(c) {
+	if !ev.hub.register(s) {
+		ev.hub.unregister(s)
 		problem.Write(w, r, errShuttingDown)
 		return
 	}
-	defer h.unregister(c)
+	defer ev.hub.unregister(s)
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		h.refuse(w, r, fmt.Errorf("realtime: take over the connection: %w", err))
+		refuse(w, r, ev.hub.log, fmt.Errorf("realtime: take over the connection: %w", err))
 		return
 	}
 	defer netConn.Close()
-	setSendBuffer(netConn, h.opts.SendBuffer)
+	setSendBuffer(netConn, ev.opts.SendBuffer)
 	if err := writeSSEHead(netConn, brw.Writer, w.Header()); err != nil {
 		return
 	}
-	authenticated := h.authenticated(c, nil, tk.principal(), true) // false: revoked meanwhile, closing
+	ev.stream(context.WithoutCancel(r.Context()), netConn, brw.Writer, s, tk, wid, since, hasSince)
+}
+
+// admit redeems the ticket and authorizes its user to read workspace wid.
+func (ev *Events) admit(ctx context.Context, value, wid string) (ticket, error) {
+	rctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	tk, err := ev.tickets.redeem(rctx, value, ev.hub.clock.Now())
+	switch {
+	case err != nil:
+		return ticket{}, err
+	case !ev.hub.clock.Now().Before(tk.tokenUntil()):
+		return ticket{}, errInvalidTicket
+	}
+	// The token it stands for may have been revoked since, here or elsewhere.
+	if err := ev.hub.auth.Recheck(rctx, tk.principal()); err != nil {
+		return ticket{}, err
+	}
+	actx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	return tk, ev.hub.az.Authorize(actx, wid, tk.UserID, authz.WorkspaceRead)
+}
+
+// stream runs an admitted stream until the client goes away or the session closes it.
+func (ev *Events) stream(ctx context.Context, conn net.Conn, bw *bufio.Writer, s *session, tk ticket, wid string, since int64, hasSince bool) {
+	s.out.attach(s.t)
+	// The user's slot is already claimed; false: revoked meanwhile, closing.
+	authenticated := s.authenticated(nil, tk.principal(), false)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		h.writeSSE(netConn, brw.Writer, c)
+		ev.write(conn, bw, s)
 	}()
 	if authenticated {
-		if e := h.join(context.WithoutCancel(r.Context()), c, nil, wid, since, hasSince); e != nil {
-			c.closeAfter(frame{b: encodeProblem(nil, e)}, 0, e.Message)
+		if e := s.join(ctx, nil, wid, since, hasSince); e != nil {
+			s.out.closeAfter(frame{b: encodeProblem(nil, e)}, 0, e.Message)
 		}
 	}
 	// The client sends nothing more; reading tells when it went away.
 	var buf [64]byte
 	for {
-		if _, err := netConn.Read(buf[:]); err != nil {
+		if _, err := conn.Read(buf[:]); err != nil {
 			break
 		}
 	}
-	c.end()
+	s.out.end()
 	<-writerDone
 }
 
@@ -110,26 +168,6 @@ func parseSince(v string) (int64, bool) {
 		return -1, false
 	}
 	return n, true
-}
-
-// countSSE counts a user's SSE streams against the per-user connection limit (they are not in
-// a user room, so the room cannot count them).
-func (h *Hub) countSSE(uid string, delta int) bool {
-	h.usersMu.Lock()
-	defer h.usersMu.Unlock()
-	if h.sseCount == nil {
-		h.sseCount = map[string]int{}
-	}
-	n := h.sseCount[uid] + delta
-	if delta > 0 && n+len(h.users[uid]) > h.opts.MaxConnsPerUser {
-		return false
-	}
-	if n <= 0 {
-		delete(h.sseCount, uid)
-	} else {
-		h.sseCount[uid] = n
-	}
-	return true
 }
 
 // writeSSEHead writes the response head of a stream on a hijacked connection, keeping the
@@ -153,38 +191,39 @@ func writeSSEHead(conn net.Conn, bw *bufio.Writer, hdr http.Header) error {
 	return bw.Flush()
 }
 
-// writeSSE drains the client's queue as SSE messages and writes a comment line every
+// write drains the session's outbox as SSE messages and writes a comment line every
 // PingInterval; a peer that takes nothing for WriteTimeout is dropped.
-func (h *Hub) writeSSE(conn net.Conn, bw *bufio.Writer, c *client) {
-	beat := time.NewTicker(h.opts.PingInterval)
+func (ev *Events) write(conn net.Conn, bw *bufio.Writer, s *session) {
+	beat := time.NewTicker(ev.opts.PingInterval)
 	defer beat.Stop()
 	defer conn.Close()
+	st := s.t.(*sseStream)
 	for {
 		select {
-		case <-c.wake:
+		case <-st.signal:
 		case <-beat.C:
-			_ = conn.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
+			_ = conn.SetWriteDeadline(time.Now().Add(ev.opts.WriteTimeout))
 			if _, err := bw.WriteString(": ping\n\n"); err != nil || bw.Flush() != nil {
 				return
 			}
 			continue
-		case <-c.done:
+		case <-s.out.done:
 			return
 		}
-		_ = conn.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
-		if !drainSSE(bw, c) {
+		_ = conn.SetWriteDeadline(time.Now().Add(ev.opts.WriteTimeout))
+		if !drainSSE(bw, s.out) {
 			return
 		}
 	}
 }
 
 // drainSSE writes what is queued as SSE messages, marking the time spent writing (see
-// client.enqueueLive); it reports false once the stream is over.
-func drainSSE(bw *bufio.Writer, c *client) bool {
-	c.writeSince.Store(time.Now().UnixNano())
-	defer c.writeSince.Store(0)
+// outbox.enqueueLive); it reports false once the stream is over.
+func drainSSE(bw *bufio.Writer, out *outbox) bool {
+	out.writeSince.Store(time.Now().UnixNano())
+	defer out.writeSince.Store(0)
 	for {
-		f, ok, closing, code, reason := c.next()
+		f, ok, closing, code, reason := out.next()
 		if !ok {
 			if closing {
 				if code != 0 {

@@ -92,12 +92,12 @@ func (t *tickets) mac(payload string) []byte {
 
 // IssueTicket verifies a bearer token and returns a single-use ticket for GET /events, valid
 // for Options.TicketTTL. The REST adapter calls it for POST /api/v1/realtime/tickets.
-func (h *Hub) IssueTicket(ctx context.Context, token string) (string, time.Time, error) {
-	p, err := h.auth.Verify(ctx, token)
+func (ev *Events) IssueTicket(ctx context.Context, token string) (string, time.Time, error) {
+	p, err := ev.hub.auth.Verify(ctx, token)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	return h.tickets.issue(p, time.Now())
+	return ev.tickets.issue(p, ev.hub.clock.Now())
 }
 
 // MemoryRedemptions records used tickets in this process, at most max live ones.

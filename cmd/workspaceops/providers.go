@@ -122,20 +122,11 @@ func provideBus(cfg config.Config, log *slog.Logger) (realtime.Bus, func(), erro
 	return b, b.Close, nil
 }
 
-// provideRealtime builds the hub and has it told of revoked tokens. SSE tickets are signed with
-// a key derived from JWT_SECRET (so every instance accepts every instance's tickets; a random
-// key when it is generated) and their use is recorded in the database, so each is used once
-// across instances.
+// provideRealtime builds the hub and has it told of revoked tokens.
 func provideRealtime(cfg config.Config, ids *identity.Service, az authz.Authorizer, audit *auditlog.Service, bus realtime.Bus,
-	used realtime.Redemptions, log *slog.Logger) (*realtime.Hub, error) {
-	var ticketKey []byte
-	if len(cfg.JWTSecret) > 0 {
-		m := hmac.New(sha256.New, cfg.JWTSecret)
-		m.Write([]byte("workspaceops/sse-ticket/v1")) // its own key: a ticket is never a valid JWT signature
-		ticketKey = m.Sum(nil)
-	}
+	log *slog.Logger) (*realtime.Hub, error) {
 	h, err := realtime.New(realtime.Deps{
-		Auth: ids, Authz: az, Replay: audit, Bus: bus, TicketKey: ticketKey, Redemptions: used,
+		Auth: ids, Authz: az, Replay: audit, Bus: bus,
 		Options: realtime.Options{
 			AllowedOrigins: cfg.AllowedOrigins, PingInterval: cfg.WSPingInterval, QueueSize: cfg.WSQueueSize,
 			SendBuffer: cfg.WSSendBuffer, MaxConnsPerUser: cfg.WSMaxConnsUser, ReplayLimit: cfg.ReplayLimit,
@@ -147,6 +138,19 @@ func provideRealtime(cfg config.Config, ids *identity.Service, az authz.Authoriz
 	}
 	relayRevocations(ids, h, bus)
 	return h, nil
+}
+
+// provideSSE builds the SSE transport. Its tickets are signed with a key derived from
+// JWT_SECRET (so every instance accepts every instance's tickets; a random key when it is
+// generated) and their use is recorded in the database, so each is used once across instances.
+func provideSSE(cfg config.Config, h *realtime.Hub, used realtime.Redemptions) *realtime.Events {
+	var key []byte
+	if len(cfg.JWTSecret) > 0 {
+		m := hmac.New(sha256.New, cfg.JWTSecret)
+		m.Write([]byte("workspaceops/sse-ticket/v1")) // its own key: a ticket is never a valid JWT signature
+		key = m.Sum(nil)
+	}
+	return realtime.NewEvents(h, realtime.TicketConfig{Key: key, Redemptions: used})
 }
 
 // revocationBus is a bus that also relays token revocations between instances (natsbus).
@@ -201,12 +205,13 @@ func provideIdentityService(users identity.Repository, h identity.PasswordHasher
 	return identity.NewService(identity.Deps{Users: users, Hasher: h, Tokens: tokens, Throttles: th, Listener: listener, Events: ev, Clock: c, Log: log})
 }
 
-func provideRouter(cfg config.Config, s httpapi.Services, ready httpapi.ReadinessCheck, rt *realtime.Hub, log *slog.Logger) (http.Handler, error) {
+func provideRouter(cfg config.Config, s httpapi.Services, ready httpapi.ReadinessCheck, rt *realtime.Hub, ws *realtime.WebSocket,
+	sse *realtime.Events, log *slog.Logger) (http.Handler, error) {
 	h, err := httpapi.NewRouter(httpapi.Config{
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes,
 		Realtime: httpapi.Realtime{
-			WebSocket: http.HandlerFunc(rt.ServeWS), Events: http.HandlerFunc(rt.ServeSSE), IssueTicket: rt.IssueTicket,
+			WebSocket: ws, Events: sse, IssueTicket: sse.IssueTicket,
 			Ready: rt.Ready,
 		},
 	}, s, ready, log)

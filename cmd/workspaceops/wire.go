@@ -10,6 +10,7 @@ import (
 
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
+	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
@@ -37,7 +38,7 @@ var auditSet = wire.NewSet(
 )
 
 var realtimeSet = wire.NewSet(
-	provideBus, provideRealtime, provideCounters,
+	provideBus, provideRealtime, realtime.NewWebSocket, provideSSE, provideCounters,
 )
 
 var identitySet = wire.NewSet(

@@ -11,6 +11,7 @@ import (
 	"github.com/google/wire"
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
+	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
@@ -130,15 +131,17 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		AuditLog:   service,
 	}
 	readinessCheck := store.Ready
-	redemptions := store.Redemptions
-	hub, err := provideRealtime(cfg, identityService, authorizer, service, bus, redemptions, log)
+	hub, err := provideRealtime(cfg, identityService, authorizer, service, bus, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	handler, err := provideRouter(cfg, services, readinessCheck, hub, log)
+	webSocket := realtime.NewWebSocket(hub)
+	redemptions := store.Redemptions
+	events := provideSSE(cfg, hub, redemptions)
+	handler, err := provideRouter(cfg, services, readinessCheck, hub, webSocket, events, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -173,7 +176,7 @@ var auditSet = wire.NewSet(
 )
 
 var realtimeSet = wire.NewSet(
-	provideBus, provideRealtime, provideCounters,
+	provideBus, provideRealtime, realtime.NewWebSocket, provideSSE, provideCounters,
 )
 
 var identitySet = wire.NewSet(

@@ -32,14 +32,14 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 }
 
 // onlyClient returns the hub's one client.
-func onlyClient(t *testing.T, h *Hub) *client {
+func onlyClient(t *testing.T, h *Hub) *session {
 	t.Helper()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.clients) != 1 {
-		t.Fatalf("%d clients, want 1", len(h.clients))
+	if len(h.sessions) != 1 {
+		t.Fatalf("%d clients, want 1", len(h.sessions))
 	}
-	for c := range h.clients {
+	for c := range h.sessions {
 		return c
 	}
 	return nil
@@ -49,7 +49,7 @@ func onlyClient(t *testing.T, h *Hub) *client {
 // exit, come out complete and in order, and never from two writers at once.
 func TestWriterStartsOnDemandInOrder(t *testing.T) {
 	f := newFixture(t, Options{QueueSize: 1 << 16})
-	c := newClient(f.h, ids.New(), false)
+	c := newTestSession(f.h, ids.New())
 	const n = 20000
 	out := make(chan int, n)
 	var running, overlaps, starts atomic.Int32
@@ -98,9 +98,9 @@ func TestWriterStartsOnDemandInOrder(t *testing.T) {
 		t.Fatalf("%d writer starts; the idle gaps should have ended some", starts.Load())
 	}
 	eventually(t, time.Second, "the last writer exits once the queue is drained", func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return !c.writing
+		c.out.mu.Lock()
+		defer c.out.mu.Unlock()
+		return !c.out.draining
 	})
 }
 
@@ -108,7 +108,7 @@ func TestWriterStartsOnDemandInOrder(t *testing.T) {
 // (a Bearer connection is in its user room before the upgrade) goes out once it does.
 func TestFramesBeforeTheWriterAreWritten(t *testing.T) {
 	f := newFixture(t, Options{})
-	c := newClient(f.h, ids.New(), false)
+	c := newTestSession(f.h, ids.New())
 	c.enqueue(frame{b: []byte("early")})
 	got := make(chan string, 1)
 	c.attachWriter(func() {
@@ -140,9 +140,9 @@ func TestIdleWebSocketHasNoWriter(t *testing.T) {
 	ws.join(w, -1)
 	sc := onlyClient(t, f.h)
 	idle := func() bool {
-		sc.mu.Lock()
-		defer sc.mu.Unlock()
-		return !sc.writing
+		sc.out.mu.Lock()
+		defer sc.out.mu.Unlock()
+		return !sc.out.draining
 	}
 	for range 3 {
 		eventually(t, time.Second, "the writer exits when the queue is empty", idle)
@@ -196,9 +196,9 @@ func TestPingWheelDropsPeerThatStopsAnswering(t *testing.T) {
 	}
 	_ = live.conn.CloseNow()
 	eventually(t, 3*time.Second, "the wheel stops when empty", func() bool {
-		f.h.pings.mu.Lock()
-		defer f.h.pings.mu.Unlock()
-		return !f.h.pings.running && f.h.pings.n == 0
+		f.ws.pings.mu.Lock()
+		defer f.ws.pings.mu.Unlock()
+		return !f.ws.pings.running && f.ws.pings.n == 0
 	})
 }
 
@@ -206,13 +206,13 @@ func TestPingWheelDropsPeerThatStopsAnswering(t *testing.T) {
 // consistent.
 func TestPingWheelSlots(t *testing.T) {
 	p := pinger{running: true} // no ticking: the lists alone are under test
-	h := &Hub{opts: Options{}.withDefaults()}
+	sock := &WebSocket{opts: Options{}.withDefaults()}
 	var ws []*wsConn
 	for i := range 3 * pingSlots {
 		p.mu.Lock()
 		p.cur = i % pingSlots
 		p.mu.Unlock()
-		w := &wsConn{hub: h}
+		w := &wsConn{ws: sock}
 		p.add(w)
 		ws = append(ws, w)
 	}
@@ -275,7 +275,7 @@ func BenchmarkBroadcastToWriters(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/subs=%d", mode, n), func(b *testing.B) {
 				h, wid, clients := benchHub(b, n)
 				var taken sync.WaitGroup
-				drain := func(c *client) {
+				drain := func(c *session) {
 					for {
 						if _, ok, _, _, _ := c.next(); !ok {
 							return
@@ -288,13 +288,14 @@ func BenchmarkBroadcastToWriters(b *testing.B) {
 						c.attachWriter(func() { go drain(c) })
 						continue
 					}
-					c.wake = make(chan struct{}, 1)
+					st := &sseStream{signal: make(chan struct{}, 1)}
+					c.out.attach(st)
 					go func() {
 						for {
 							select {
-							case <-c.wake:
+							case <-st.signal:
 								drain(c)
-							case <-c.done:
+							case <-c.out.done:
 								return
 							}
 						}

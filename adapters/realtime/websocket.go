@@ -1,0 +1,358 @@
+package realtime
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/platform/ids"
+	"github.com/workspaceops/workspaceops/platform/logging"
+	"github.com/workspaceops/workspaceops/platform/problem"
+)
+
+// WebSocket serves GET /ws: protocol v1 over a WebSocket (github.com/coder/websocket). A
+// connection authenticates with an Authorization: Bearer header on the handshake or an auth
+// frame within AuthTimeout; a token in the query string is refused (it would leak into logs).
+//
+// An idle connection costs one goroutine with a small stack, blocked reading the socket
+// (serve): the handler returns once the socket is accepted, which frees its goroutine, the
+// request and net/http's buffers. A writer goroutine runs only while frames are queued
+// (wsConn.wake), pings come from one wheel for all connections (pinger), and the buffers
+// coder/websocket keeps for the connection are small (tunedWriter.Hijack). Live, that is a 4 KB
+// stack and about 5 KB of heap; make bench (idle, 5,000 connections) measures 10-14 KB of RSS
+// per connection with the GC's headroom (the spread is the RSS before connecting), kernel
+// socket buffers aside, where a handler, a writer and a ticker per connection cost 33-58 KB.
+type WebSocket struct {
+	hub     *Hub
+	opts    Options
+	origins []string // coder/websocket matches a pattern with "://" against scheme://host
+	pings   pinger   // every connection's ping schedule
+}
+
+// NewWebSocket returns the WebSocket transport of the hub.
+func NewWebSocket(h *Hub) *WebSocket {
+	return &WebSocket{hub: h, opts: h.opts, origins: slices.Clone(h.opts.AllowedOrigins)}
+}
+
+// ServeHTTP accepts a WebSocket, authenticated by its handshake's Authorization header or,
+// later, by an auth frame.
+func (ws *WebSocket) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	switch {
+	case q.Has("token") || q.Has("access_token"):
+		problem.Write(w, r, errTokenInQuery)
+		return
+	case !isHandshake(r):
+		problem.Write(w, r, errNotHandshake)
+		return
+	case !ws.hub.accepting():
+		problem.Write(w, r, errShuttingDown)
+		return
+	}
+	c := &wsConn{ws: ws}
+	c.s = newSession(ws.hub, ids.New(), c)
+	start := func() { c.s.setTimer(ws.opts.AuthTimeout, CloseUnauthorized, "authentication timeout") }
+	if r.Header.Get("Authorization") != "" {
+		p, err := ws.verifyHeader(r)
+		if err != nil {
+			refuse(w, r, ws.hub.log, err)
+			return
+		}
+		if !c.s.claim(p.UserID) {
+			problem.Write(w, r, errTooManyConnections)
+			return
+		}
+		start = func() { c.s.authenticated(nil, p, false) }
+	}
+	tw := &tunedWriter{ResponseWriter: w, sendBuffer: ws.opts.SendBuffer}
+	conn, err := websocket.Accept(tw, r, &websocket.AcceptOptions{OriginPatterns: ws.origins})
+	if err != nil {
+		// Accept answered (403 for a foreign origin, 400/426 for a bad handshake); a claimed
+		// slot is given back.
+		ws.hub.unregister(c.s)
+		return
+	}
+	c.conn, c.raw = conn, tw.conn
+	go c.serve(connContext(r), start)
+}
+
+// verifyHeader verifies the handshake's Authorization: Bearer token.
+func (ws *WebSocket) verifyHeader(r *http.Request) (identity.Principal, error) {
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return identity.Principal{}, errBadAuthorization
+	}
+	return ws.hub.auth.Verify(r.Context(), strings.TrimSpace(tok))
+}
+
+// connContext is the context a connection's work runs in: the request id, for the logs, and
+// nothing else of the request, which is over once the socket is accepted (an idle connection
+// would otherwise keep the request's contexts alive, not to mention their cancellation).
+func connContext(r *http.Request) context.Context {
+	if id := logging.RequestID(r.Context()); id != "" {
+		return logging.WithRequestID(context.Background(), id)
+	}
+	return context.Background()
+}
+
+// wsConn is an accepted WebSocket: its session's transport.
+type wsConn struct {
+	ws      *WebSocket
+	s       *session
+	conn    *websocket.Conn
+	raw     net.Conn       // the socket under conn: its write deadline bounds a writer's run
+	writers sync.WaitGroup // the writers running (one writes; a finishing one may overlap the next)
+	pinging atomic.Bool    // a ping is out, waiting for its pong
+
+	deadlineMu sync.Mutex
+	runs       uint64 // writer runs started; the last one owns the socket's write deadline
+
+	// The ping wheel's links, under ws.pings.mu.
+	prev, next *wsConn
+	slot       int
+}
+
+func (c *wsConn) unidirectional() bool { return false }
+
+// serve runs an accepted connection until it ends, in its own goroutine: the one goroutine an
+// idle connection has, reading. It starts fresh rather than from the HTTP handler, and hands
+// every frame to another goroutine (inTurn), so that its stack holds only the read path.
+func (c *wsConn) serve(ctx context.Context, start func()) {
+	c.conn.SetReadLimit(c.ws.opts.ReadLimit)
+	defer c.recover(ctx)
+	h := c.ws.hub
+	if !h.register(c.s) {
+		h.unregister(c.s)
+		_ = c.conn.Close(CloseGoingAway, "server going away")
+		return
+	}
+	defer h.unregister(c.s)
+	c.s.out.attach(c)
+	c.ws.pings.add(c)
+	defer c.ws.pings.remove(c)
+	c.inTurn(ctx, start)
+	c.readLoop(ctx)
+	c.s.out.end()
+	c.writers.Wait() // a writer performing a close handshake finishes it
+	_ = c.conn.CloseNow()
+}
+
+// recover, deferred, ends a connection whose goroutine panicked: the HTTP handler's recovery
+// middleware does not cover the goroutines of a connection, and a bug must end the
+// connection, not the server.
+func (c *wsConn) recover(ctx context.Context) {
+	if v := recover(); v != nil {
+		c.ws.hub.log.ErrorContext(ctx, "realtime: panic serving a connection", slog.String("connection_id", c.s.id),
+			slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+		_ = c.conn.CloseNow()
+	}
+}
+
+// inTurn runs f on a goroutine of its own and waits for it. A goroutine's stack keeps the size
+// it ever grew to (until a GC shrinks it, a halving at a time), and handling a frame goes deep
+// (JSON decoding, a join's reads of the log and of membership): on the reader, every idle
+// connection would keep 8-16 KB of stack for good. The helper's stack goes back to the runtime
+// when it exits, and waiting for it keeps the frames handled in order.
+func (c *wsConn) inTurn(ctx context.Context, f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer c.recover(ctx)
+		f()
+	}()
+	<-done
+}
+
+// readLoop reads client frames until the connection fails or closes, handling each in turn.
+func (c *wsConn) readLoop(ctx context.Context) {
+	limiter := newBucket(c.ws.opts.FrameRate, c.ws.opts.FrameBurst)
+	for {
+		typ, b, err := c.conn.Read(context.Background())
+		if err != nil {
+			if errors.Is(err, websocket.ErrMessageTooBig) {
+				c.ws.hub.log.DebugContext(ctx, "realtime: frame too big", slog.String("connection_id", c.s.id))
+			}
+			return
+		}
+		if !limiter.allow(time.Now()) {
+			c.s.out.close(ClosePolicy, "rate limit: too many frames per second")
+			continue // keep reading so the close handshake completes
+		}
+		if typ != websocket.MessageText {
+			c.s.out.enqueue(frame{b: encodeProblem(nil, errBinaryFrame)})
+			continue
+		}
+		c.inTurn(ctx, func() { c.handleFrame(ctx, b) })
+	}
+}
+
+// handleFrame decodes one text frame and hands it to the session.
+func (c *wsConn) handleFrame(ctx context.Context, b []byte) {
+	in, err := Decode(b)
+	if err != nil {
+		var pe *ProtocolError
+		errors.As(err, &pe)
+		c.s.out.enqueue(frame{b: encodeProblem(pe.Ref, errMalformedFrame.WithMessage(pe.Message))})
+		return
+	}
+	c.s.handle(ctx, in)
+}
+
+// wake runs a writer for the outbox (outbox.wakeLocked calls it, under the outbox's lock).
+func (c *wsConn) wake() {
+	c.writers.Add(1)
+	go c.write()
+}
+
+// write drains the outbox to the socket and exits when it is empty, or performs the
+// close the session asked for. A run is bounded by the socket's write deadline, renewed every half
+// WriteTimeout: every write gets at least half of it. It is the socket's deadline rather than
+// a context's because coder/websocket arms a timer for each write with a deadline context, and
+// keeps the last context (with its timer) for the connection's life.
+func (c *wsConn) write() {
+	defer c.writers.Done()
+	// draining stays set after a panic, so no writer restarts on the closed socket.
+	defer c.recover(context.Background())
+	timeout := c.ws.opts.WriteTimeout
+	run, renewed := c.setDeadline(0)
+	defer c.clearDeadline(run)
+	for {
+		if time.Since(renewed) > timeout/2 {
+			_, renewed = c.setDeadline(run)
+		}
+		f, ok, closing, code, reason := c.s.out.next()
+		if !ok {
+			if closing {
+				if code == 0 {
+					code = int(websocket.StatusNormalClosure)
+				}
+				_ = c.conn.Close(websocket.StatusCode(code), reason)
+			}
+			return
+		}
+		c.s.out.writeSince.Store(time.Now().UnixNano())
+		err := c.conn.Write(context.Background(), websocket.MessageText, f.b)
+		c.s.out.writeSince.Store(0)
+		if err != nil {
+			_ = c.conn.CloseNow()
+			return
+		}
+	}
+}
+
+// setDeadline sets the socket's write deadline WriteTimeout from now for a new run (run 0) or
+// renews it for run, and returns the run and when.
+func (c *wsConn) setDeadline(run uint64) (uint64, time.Time) {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
+	if run == 0 {
+		c.runs++
+		run = c.runs
+	}
+	now := time.Now()
+	if run == c.runs {
+		_ = c.raw.SetWriteDeadline(now.Add(c.ws.opts.WriteTimeout))
+	}
+	return run, now
+}
+
+// clearDeadline lifts the write deadline at the end of a run, unless a later run (started as
+// soon as this one found the queue empty) owns it now: pings, pongs and the close handshake,
+// written between runs, have their own timeouts.
+func (c *wsConn) clearDeadline(run uint64) {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
+	if run == c.runs {
+		_ = c.raw.SetWriteDeadline(time.Time{})
+	}
+}
+
+// tunedWriter hands coder/websocket the connection it hijacks with the kernel send buffer set
+// to Options.SendBuffer: it bounds the memory a connection holds in the kernel, and a peer that
+// stops reading fills it, then the queue, and is closed with 4008 after kilobytes, not megabytes.
+type tunedWriter struct {
+	http.ResponseWriter
+	sendBuffer int
+	conn       net.Conn // the hijacked socket, once hijacked
+}
+
+// WriteHeaderNow passes gin's header flush through (coder/websocket calls it before hijacking).
+func (w *tunedWriter) WriteHeaderNow() {
+	if g, ok := w.ResponseWriter.(interface{ WriteHeaderNow() }); ok {
+		g.WriteHeaderNow()
+	}
+}
+
+// The buffers coder/websocket reads and writes a connection through, held for its life. Client
+// frames are few and small (auth, join, ping; a pong is a few bytes), so the read buffer is small:
+// a larger frame takes another read. The write buffer holds a header and an event frame (350-450
+// bytes), so a frame still goes out in one write; a bigger one (a rare replay of a long change
+// list) takes two.
+const (
+	wsReadBuffer  = 128
+	wsWriteBuffer = 512
+)
+
+// Hijack also swaps net/http's 4 KB read and write buffers for small ones (wsReadBuffer,
+// wsWriteBuffer): an idle connection would hold 8 KB of them. The read buffer is kept when it
+// holds bytes the client sent after the handshake.
+func (w *tunedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return conn, brw, err
+	}
+	setSendBuffer(conn, w.sendBuffer)
+	w.conn = conn
+	r, wr := brw.Reader, brw.Writer
+	if r.Buffered() == 0 {
+		r = bufio.NewReaderSize(conn, wsReadBuffer)
+	}
+	if wr.Buffered() == 0 {
+		wr = bufio.NewWriterSize(conn, wsWriteBuffer)
+	}
+	return conn, bufio.NewReadWriter(r, wr), nil
+}
+
+func setSendBuffer(conn net.Conn, size int) {
+	if tc, ok := conn.(interface{ SetWriteBuffer(int) error }); ok && size > 0 {
+		_ = tc.SetWriteBuffer(size)
+	}
+}
+
+// isHandshake reports whether r is a WebSocket opening handshake (RFC 6455 4.2.1) this server
+// speaks: checked here so that anything else gets a problem document, not the plain text
+// websocket.Accept would answer.
+func isHandshake(r *http.Request) bool {
+	keys := r.Header.Values("Sec-WebSocket-Key")
+	if len(keys) != 1 {
+		return false
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(keys[0]))
+	return err == nil && len(key) == 16 && r.ProtoAtLeast(1, 1) && r.Method == http.MethodGet &&
+		headerHasToken(r.Header, "Connection", "upgrade") && headerHasToken(r.Header, "Upgrade", "websocket") &&
+		r.Header.Get("Sec-WebSocket-Version") == "13"
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,36 @@
+package clock
+
+import (
+	"testing"
+	"time"
+)
+
+func TestManualRunsDueCallsInOrderWhenAdvanced(t *testing.T) {
+	m := NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	var got []string
+	m.AfterFunc(2*time.Second, func() { got = append(got, "b") })
+	m.AfterFunc(time.Second, func() { got = append(got, "a") })
+	stopped := m.AfterFunc(1500*time.Millisecond, func() { got = append(got, "stopped") })
+	m.AfterFunc(time.Hour, func() { got = append(got, "later") })
+	if !stopped.Stop() {
+		t.Fatal("Stop of a waiting call reported it had run")
+	}
+	m.Advance(999 * time.Millisecond)
+	if len(got) != 0 {
+		t.Fatalf("ran %v before they were due", got)
+	}
+	m.Advance(time.Second + time.Millisecond)
+	if len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Fatalf("ran %v, want [a b]", got)
+	}
+	m.AfterFunc(0, func() { got = append(got, "now") })
+	if got[len(got)-1] != "now" {
+		t.Fatalf("a call due at once did not run: %v", got)
+	}
+}
+
+func TestSystemAfterFuncRuns(t *testing.T) {
+	done := make(chan struct{})
+	System{}.AfterFunc(time.Millisecond, func() { close(done) })
+	<-done
+}
