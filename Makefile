@@ -20,7 +20,7 @@ run: ## build, then serve on http://127.0.0.1:4000 with the embedded store (data
 	@$(LOG_ENV) WSO_TAKE_TERMINAL=1 exec ./bin/workspaceops serve
 
 build: ## build the binaries into ./bin
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/... ./bench/wsbench
 
 migrate: ## bring the configured database's schema up to date (SQLite migrations or MongoDB indexes)
 	@CGO_ENABLED=0 $(GO) build -trimpath -o bin/workspaceops ./cmd/workspaceops
@@ -72,8 +72,8 @@ image: ## build the workspaceops:local image (FROM scratch around the static bin
 
 .PHONY: bench bench-micro bench-store
 
-bench: ## load-test a fresh server (pinned to CPU 0) with cmd/wsbench on CPU 1; report in deploy/bench/
-	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; GO=$(GO) bash cmd/wsbench/bench.sh
+bench: ## load-test a fresh server (pinned to CPU 0) with bench/wsbench on CPU 1; report in deploy/bench/
+	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; GO=$(GO) bash bench/wsbench/bench.sh
 
 bench-micro: ## Go micro-benchmarks: hub broadcast, protocol encode/decode, sequencer
 	$(GO) test -run='^$$' -bench=. -benchmem ./adapters/realtime/
@@ -84,4 +84,4 @@ bench-store: ## Go micro-benchmarks of the SQLite store's hot operations at 1,00
 .PHONY: bench-compare
 
 bench-compare: ## the same idle/fanout/saturate load on our server and a Socket.io 4.8 reference (Node 20, npm ci); ratios in deploy/bench/compare.md
-	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; GO=$(GO) NODE=$(NODE) bash cmd/wsbench/compare.sh
+	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; GO=$(GO) NODE=$(NODE) bash bench/wsbench/compare.sh

@@ -15,7 +15,7 @@ import (
 )
 
 // Micro-benchmarks of the hub's hot paths, without sockets: `make bench-micro` runs them;
-// compare two runs with benchstat (README, Benchmarks). cmd/wsbench measures the whole server.
+// compare two runs with benchstat (README, Benchmarks). bench/wsbench measures the whole server.
 
 // benchHub is a hub over the test fakes with n clients joined to one workspace, put straight
 // into the room (no socket, no writer: the benchmark drains the queues itself).

@@ -119,7 +119,7 @@ func (r *report) json() []byte {
 func (r *report) markdown() string {
 	var b strings.Builder
 	b.WriteString("# wsbench report\n\n")
-	fmt.Fprintf(&b, "Run at %s by `cmd/wsbench`", r.At.Format(time.RFC3339))
+	fmt.Fprintf(&b, "Run at %s by `bench/wsbench`", r.At.Format(time.RFC3339))
 	if r.Note != "" {
 		fmt.Fprintf(&b, " — %s", r.Note)
 	}

@@ -232,12 +232,12 @@ func (c *comparison) writeTable(w io.Writer) {
 func (c *comparison) markdown() ([]byte, error) {
 	var b strings.Builder
 	b.WriteString("# wsbench: WorkspaceOps against the Socket.io reference\n\n")
-	fmt.Fprintf(&b, "Compared at %s by `make bench-compare` (`cmd/wsbench/compare.sh`)", c.At.Format(time.RFC3339))
+	fmt.Fprintf(&b, "Compared at %s by `make bench-compare` (`bench/wsbench/compare.sh`)", c.At.Format(time.RFC3339))
 	if c.Note != "" {
 		fmt.Fprintf(&b, " — %s", c.Note)
 	}
-	b.WriteString(".\n\nThe same `cmd/wsbench` workloads, timing and statistics ran against WorkspaceOps " +
-		"(protocol v1) and against the Socket.io 4.8 reference of `cmd/wsbench/reference` (`-target socketio`: " +
+	b.WriteString(".\n\nThe same `bench/wsbench` workloads, timing and statistics ran against WorkspaceOps " +
+		"(protocol v1) and against the Socket.io 4.8 reference of `bench/wsbench/reference` (`-target socketio`: " +
 		"Socket.IO v5 over Engine.IO v4's websocket transport), each server alone on CPU 0 and wsbench on CPU 1. " +
 		"Ratio = WorkspaceOps / Socket.io.\n\n")
 	b.WriteString("| workload | figure | better | WorkspaceOps | Socket.io | ratio | ours better |\n|---|---|---|---|---|---|---|\n")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench-compare: run the same wsbench workloads (idle, fanout, saturate) against WorkspaceOps
-# and against the Socket.io reference of cmd/wsbench/reference, each server alone on CPU 0 and
+# and against the Socket.io reference of bench/wsbench/reference, each server alone on CPU 0 and
 # wsbench on CPU 1, then write the figures side by side with the ratios (ours / Socket.io) to
 # $BENCH_OUT/compare.md and compare.json (deploy/bench). WorkspaceOps runs through bench.sh, so
 # it is started exactly as for make bench (embedded store on /dev/shm, raised limits). The
@@ -12,7 +12,7 @@
 # BENCH_SIO_PORT (4791), BENCH_NOTE (a line for the reports), NODE and NPM.
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
-# shellcheck source=cmd/wsbench/lib.sh
+# shellcheck source=bench/wsbench/lib.sh
 source "$here/lib.sh"
 
 GO=${GO:-go}
@@ -46,7 +46,7 @@ port_free "$SIO_PORT" BENCH_SIO_PORT
 echo "bench-compare: installing the Socket.io reference (npm ci)"
 "$NPM" ci --prefix "$here/reference" --no-audit --no-fund --loglevel=error
 echo "bench-compare: building wsbench into $tmp"
-CGO_ENABLED=0 "$GO" build -trimpath -o "$tmp/" ./cmd/wsbench
+CGO_ENABLED=0 "$GO" build -trimpath -o "$tmp/" ./bench/wsbench
 raise_nofile
 pin_cpus
 load="load average at start $(cut -d' ' -f1-3 /proc/loadavg)"

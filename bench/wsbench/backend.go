@@ -43,7 +43,7 @@ func (a *api) describe() changeKind {
 	}
 }
 
-// sioBackend is the backend of the Socket.io reference (cmd/wsbench/reference/server.js): it
+// sioBackend is the backend of the Socket.io reference (bench/wsbench/reference/server.js): it
 // has no users, workspaces or items to create, so tokens are signed here with the reference's
 // secret and ids are made up; a change is a POST /broadcast to the workspace's room.
 type sioBackend struct {

@@ -7,7 +7,7 @@
 # BENCH_CLUSTER_PORT (4792) is the first of five consecutive ports; BENCH_CLUSTER_FLAGS adds or
 # overrides wsbench flags.
 set -euo pipefail
-# shellcheck source=cmd/wsbench/lib.sh
+# shellcheck source=bench/wsbench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 GO=${GO:-go}
@@ -28,7 +28,7 @@ for p in "$store_port" "$nats_port" "${app_ports[@]}"; do
 done
 
 echo "bench-cluster: building into $tmp"
-CGO_ENABLED=0 "$GO" build -trimpath -o "$tmp/" ./cmd/workspaceops ./cmd/wsbench ./cmd/devstore
+CGO_ENABLED=0 "$GO" build -trimpath -o "$tmp/" ./cmd/workspaceops ./bench/wsbench ./cmd/devstore
 CGO_ENABLED=0 "$GO" build -trimpath -o "$tmp/nats-server" github.com/nats-io/nats-server/v2
 raise_nofile
 pin_cpus

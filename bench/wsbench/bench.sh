@@ -8,7 +8,7 @@
 # line for the report, e.g. that the machine was busy). Then cluster.sh runs the fan-out over
 # three instances joined by NATS (report-cluster.md); BENCH_CLUSTER=0 skips it.
 set -euo pipefail
-# shellcheck source=cmd/wsbench/lib.sh
+# shellcheck source=bench/wsbench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 GO=${GO:-go}
@@ -31,7 +31,7 @@ trap cleanup EXIT
 port_free "$PORT"
 
 echo "bench: building into $tmp"
-CGO_ENABLED=0 "$GO" build -trimpath -o "$tmp/" ./cmd/workspaceops ./cmd/wsbench
+CGO_ENABLED=0 "$GO" build -trimpath -o "$tmp/" ./cmd/workspaceops ./bench/wsbench
 
 raise_nofile
 pin_cpus

@@ -21,7 +21,7 @@
 // fallback (GET /events with a ticket) instead of WebSockets, with -sse-subs clients.
 //
 // -target socketio runs idle, fanout and saturate against the Socket.io reference server of
-// cmd/wsbench/reference instead, through the same workload, timing and statistics code: the
+// bench/wsbench/reference instead, through the same workload, timing and statistics code: the
 // clients speak Socket.IO v5 over Engine.IO v4's websocket transport (sio.go), wsbench signs
 // their HS256 tokens itself with $JWT_SECRET (the secret the reference verifies), joins are
 // `join` events with an ack, and each change is a POST /broadcast to the workspace's room, so
@@ -107,7 +107,7 @@ type config struct {
 // Servers wsbench can load.
 const (
 	targetV1       = "v1"       // WorkspaceOps, realtime protocol v1
-	targetSocketIO = "socketio" // the Socket.io reference of cmd/wsbench/reference
+	targetSocketIO = "socketio" // the Socket.io reference of bench/wsbench/reference
 )
 
 func main() {
@@ -216,7 +216,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&restSizes, "rest-sizes", "1000", fmt.Sprintf("rest: work item counts the workspace is seeded to in turn (increasing, comma-separated, at most %d each; e.g. 1000,10000,50000); every operation is measured at each", maxRestSize))
 
 	fs.IntVar(&c.sseSubs, "sse-subs", 500, "clients of the -sse workloads (SSE streams instead of -*-subs/-idle-conns/-churn-clients)")
-	fs.StringVar(&c.target, "target", targetV1, "the server: v1 (WorkspaceOps, protocol v1) or socketio (the Socket.io reference of cmd/wsbench/reference: idle, fanout and saturate only; tokens signed with $JWT_SECRET)")
+	fs.StringVar(&c.target, "target", targetV1, "the server: v1 (WorkspaceOps, protocol v1) or socketio (the Socket.io reference of bench/wsbench/reference: idle, fanout and saturate only; tokens signed with $JWT_SECRET)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

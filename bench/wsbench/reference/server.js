@@ -1,5 +1,5 @@
 // The Socket.io reference of `make bench-compare`: the realtime design WorkspaceOps replaces,
-// reduced to what cmd/wsbench measures. HS256 JWT in socket.handshake.auth.token, a room per
+// reduced to what bench/wsbench measures. HS256 JWT in socket.handshake.auth.token, a room per
 // workspace joined by a `join` event (acknowledged with the room's last seq), and for the load
 // generator's changes POST /broadcast?room=workspace:<id> (a JSON {event, data}; emitted to the
 // room as an `event` shaped like a protocol v1 event frame) and GET /head?room=... (the last seq).
