@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/api"
+	"github.com/workspaceops/workspaceops/modules/auditlog"
+	"github.com/workspaceops/workspaceops/platform/events"
 )
 
 // frameContract holds the payload schema of every message of the published AsyncAPI document
@@ -129,6 +133,50 @@ func TestFrameContractLoads(t *testing.T) {
 	} {
 		if err := c.check([]byte(f)); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestEventConstructorsMatchTheContract: the frame of what each event's constructor
+// (platform/events) makes conforms to api/asyncapi.yaml's data schema of that event, and every
+// event that reaches clients has a constructor exercised here — so the keys a client reads
+// have one home, and the document cannot drift from it.
+func TestEventConstructorsMatchTheContract(t *testing.T) {
+	const wid, uid, id = "0123456789abcdef01234567", "0123456789abcdef0123456a", "0123456789abcdef0123456b"
+	expires := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
+	changes := []events.Change{
+		events.NewWorkspaceCreated(wid, "Q3 plan"), events.NewWorkspaceUpdated(wid, "Q4 plan"), events.NewWorkspaceDeleted(wid),
+		events.NewMemberInvited(uid, "MEMBER", "ACTIVE"), events.NewMemberInvitedByEmail(id, "VIEWER", "INVITED"),
+		events.NewMemberJoined(uid, "MEMBER", id), events.NewMemberUpdated(uid, "ADMIN", "MEMBER"),
+		events.NewMemberRemoved(uid, "MEMBER", true), events.NewInvitationRevoked(id),
+		events.NewWorkItemCreated(id, "DRAFT"), events.NewWorkItemUpdated(id, []string{"title", "priority"}),
+		events.NewWorkItemDeleted(id), events.NewWorkItemStatusChanged(id, "DRAFT", "ACTIVE"),
+		events.NewWorkItemDocumentLinked(id, uid), events.NewWorkItemDocumentUnlinked(id, uid),
+		events.NewDocumentUploaded(id, "plan.pdf", 1234), events.NewDocumentUpdated(id, "Plan", "EXPIRING_SOON", &expires),
+		events.NewDocumentUpdated(id, "Plan", "VALID", nil), events.NewDocumentDeleted(id, "plan.pdf"),
+		events.NewDocumentExpiryChanged(id, "VALID", "EXPIRING_SOON"), events.NewOverviewUpdated(wid),
+	}
+	made := map[events.Name]bool{}
+	for i, c := range changes {
+		e := c.Event(wid, uid, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		if i%2 == 0 {
+			e.ActorID = "" // the system: actorId is null
+		}
+		action, ok := events.ActionOf(e.Name)
+		if !ok {
+			t.Fatalf("%s is not in the catalogue", e.Name)
+		}
+		raw, err := realtime.EncodeEvent(auditlog.Entry{ID: id, WorkspaceID: wid, Seq: int64(i + 1), Action: action, Event: e.Name,
+			TargetType: e.TargetType, TargetID: e.TargetID, ActorID: e.ActorID, At: e.At, Data: e.Data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkFrame(t, raw)
+		made[e.Name] = true
+	}
+	for _, n := range events.Names() {
+		if !made[n] && n != events.UserRegistered && n != events.AuditLogCreated { // never frames
+			t.Errorf("%s has no constructor exercised here", n)
 		}
 	}
 }
