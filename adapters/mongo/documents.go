@@ -54,10 +54,6 @@ func (d documentDoc) document() document.Document {
 	}
 }
 
-// updateAttempts is how often Update retries a compare-and-set lost to another process (within
-// this process the document lock already serialises writers).
-const updateAttempts = 5
-
 // Documents is the document.Repository on MongoDB: collection documents, keyed by the
 // document id.
 type Documents struct {
@@ -95,44 +91,10 @@ func (r *Documents) Get(ctx context.Context, workspaceID, id string) (document.D
 	return d.document(), nil
 }
 
-// Update loads the document, applies change and replaces it only if its version is still the
-// loaded one, with the version incremented. Each attempt holds the document lock (see
-// docLocks), so in this process it never loses; a race lost to another process is retried
-// from a fresh load, up to updateAttempts times, then reported as ErrConflict.
+// Update is the compare-and-set of updateVersioned. It cannot move the document: id and
+// workspace are kept.
 func (r *Documents) Update(ctx context.Context, workspaceID, id string, change func(*document.Document) (bool, error)) (document.Document, bool, error) {
-	for range updateAttempts {
-		d, changed, retry, err := r.tryUpdate(ctx, workspaceID, id, change)
-		if !retry {
-			return d, changed, err
-		}
-	}
-	return document.Document{}, false, document.ErrConflict
-}
-
-func (r *Documents) tryUpdate(ctx context.Context, workspaceID, id string, change func(*document.Document) (bool, error)) (d document.Document, changed, retry bool, err error) {
-	unlock, err := lockDoc(ctx, r.coll, id)
-	if err != nil {
-		return document.Document{}, false, false, err
-	}
-	defer unlock()
-	loaded, err := r.Get(ctx, workspaceID, id)
-	if err != nil {
-		return document.Document{}, false, false, err
-	}
-	next := loaded.Clone()
-	if changed, err = change(&next); err != nil || !changed {
-		return loaded, false, false, err
-	}
-	next.ID, next.WorkspaceID, next.Version = loaded.ID, loaded.WorkspaceID, loaded.Version+1
-	filter := bson.D{{Key: "_id", Value: id}, {Key: "workspaceId", Value: workspaceID}, {Key: "version", Value: loaded.Version}}
-	res, err := r.coll.ReplaceOne(ctx, filter, toDocumentDoc(next))
-	switch {
-	case err != nil:
-		return document.Document{}, false, false, storeError("mongo: replace document: %w", err)
-	case res.MatchedCount == 0:
-		return document.Document{}, false, true, nil
-	}
-	return next, true, false, nil
+	return updateVersioned(ctx, r.coll, workspaceID, id, r.Get, toDocumentDoc, document.ErrConflict, change)
 }
 
 // Delete removes the metadata.

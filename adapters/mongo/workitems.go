@@ -128,41 +128,10 @@ func (r *WorkItems) Get(ctx context.Context, workspaceID, id string) (workitem.W
 	return d.workItem(), nil
 }
 
-// maxUpdateAttempts bounds how often Update reloads after losing a race to another process.
-const maxUpdateAttempts = 5
-
-// Update is a compare-and-set on the version: it loads the item, applies change to a copy and
-// replaces the document only if its version is still the one loaded. It holds the document's
-// lock throughout (see docLocks), so within this process it never loses; against other
-// processes on a real MongoDB it reloads and retries, then gives up with ErrConflict. change
-// cannot move the item: its id and workspace are kept.
+// Update is the compare-and-set of updateVersioned. It cannot move the item: id and workspace
+// are kept.
 func (r *WorkItems) Update(ctx context.Context, workspaceID, id string, change func(*workitem.WorkItem) (bool, error)) (workitem.WorkItem, bool, error) {
-	unlock, err := lockDoc(ctx, r.items, id)
-	if err != nil {
-		return workitem.WorkItem{}, false, err
-	}
-	defer unlock()
-	var loaded workitem.WorkItem
-	for range maxUpdateAttempts {
-		if loaded, err = r.Get(ctx, workspaceID, id); err != nil {
-			return workitem.WorkItem{}, false, err // ErrNotFound when it vanished
-		}
-		next := loaded.Clone()
-		wrote, err := change(&next)
-		if err != nil || !wrote {
-			return loaded, false, err
-		}
-		next.ID, next.WorkspaceID, next.Version = loaded.ID, loaded.WorkspaceID, loaded.Version+1
-		filter := bson.D{{Key: "_id", Value: id}, {Key: "version", Value: loaded.Version}}
-		res, err := r.items.ReplaceOne(ctx, filter, toWorkItemDoc(next))
-		if err != nil {
-			return loaded, false, storeError("mongo: update work item: %w", err)
-		}
-		if res.MatchedCount == 1 {
-			return next, true, nil
-		}
-	}
-	return loaded, false, workitem.ErrConflict
+	return updateVersioned(ctx, r.items, workspaceID, id, r.Get, toWorkItemDoc, workitem.ErrConflict, change)
 }
 
 // Delete removes the item, only from its own workspace. It takes the document lock so it never

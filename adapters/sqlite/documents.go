@@ -63,45 +63,21 @@ func (r *Documents) get(ctx context.Context, q querier, workspaceID, id string) 
 	return d, nil
 }
 
-// Update loads the document, applies change and writes it back with the version incremented,
-// in one write transaction (see WorkItems.Update): it never loses a race. change runs inside
-// the transaction and must not use the store.
+// Update is the compare-and-set of updateVersioned. It cannot move the document: id and
+// workspace are kept.
 func (r *Documents) Update(ctx context.Context, workspaceID, id string, change func(*document.Document) (bool, error)) (document.Document, bool, error) {
-	var (
-		result document.Document
-		wrote  bool
-	)
-	err := r.db.tx(ctx, func(tx *sql.Tx) error {
-		loaded, err := r.get(ctx, tx, workspaceID, id)
-		if err != nil {
-			return err
-		}
-		result = loaded
-		next := loaded.Clone()
-		ok, err := change(&next)
-		if err != nil || !ok {
-			return err
-		}
-		next.ID, next.WorkspaceID, next.Version = loaded.ID, loaded.WorkspaceID, loaded.Version+1
-		res, err := r.db.exec(ctx, tx, "UPDATE documents SET name = ?, name_fold = ?, title = ?, title_fold = ?, size = ?, content_type = ?, "+
-			"sha256 = ?, blob_id = ?, uploaded_by = ?, updated_at = ?, expires_at = ?, expiry_status = ?, version = ? "+
-			"WHERE id = ? AND workspace_id = ? AND version = ?",
-			next.Name, strings.ToLower(next.Name), next.Title, strings.ToLower(next.Title), next.Size, next.ContentType,
-			next.SHA256, next.BlobID, next.UploadedBy, ms(next.UpdatedAt), msPtr(next.ExpiresAt), string(next.ExpiryStatus), next.Version,
-			id, workspaceID, loaded.Version)
-		if err != nil {
-			return storeError("sqlite: update document: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return errors.Join(err, document.ErrConflict)
-		}
-		result, wrote = next, true
-		return nil
-	})
-	if err != nil {
-		return result, false, err
-	}
-	return result, wrote, nil
+	return updateVersioned(ctx, r.db, workspaceID, id, r.get, r.replace, document.ErrConflict, change)
+}
+
+// replace writes next over loaded if the row still has loaded's version.
+func (r *Documents) replace(ctx context.Context, tx *sql.Tx, loaded, next document.Document) (bool, error) {
+	res, err := r.db.exec(ctx, tx, "UPDATE documents SET name = ?, name_fold = ?, title = ?, title_fold = ?, size = ?, content_type = ?, "+
+		"sha256 = ?, blob_id = ?, uploaded_by = ?, updated_at = ?, expires_at = ?, expiry_status = ?, version = ? "+
+		"WHERE id = ? AND workspace_id = ? AND version = ?",
+		next.Name, strings.ToLower(next.Name), next.Title, strings.ToLower(next.Title), next.Size, next.ContentType,
+		next.SHA256, next.BlobID, next.UploadedBy, ms(next.UpdatedAt), msPtr(next.ExpiresAt), string(next.ExpiryStatus), next.Version,
+		loaded.ID, loaded.WorkspaceID, loaded.Version)
+	return matchedOne(res, err, "document")
 }
 
 // Delete removes the metadata.

@@ -160,52 +160,27 @@ func (r *WorkItems) get(ctx context.Context, q querier, workspaceID, id string) 
 	return w, nil
 }
 
-// Update loads the item, applies change to a copy and writes it back with the version
-// incremented, all in one write transaction: writes are serialised, so it never loses a race
-// and never retries. The UPDATE is still conditional on the version loaded, so a write that
-// bypassed this path could not be silently undone. change runs inside the transaction and must
-// not use the store. It cannot move the item: id and workspace are kept.
+// Update is the compare-and-set of updateVersioned. It cannot move the item: id and workspace
+// are kept.
 func (r *WorkItems) Update(ctx context.Context, workspaceID, id string, change func(*workitem.WorkItem) (bool, error)) (workitem.WorkItem, bool, error) {
-	var (
-		result workitem.WorkItem
-		wrote  bool
-	)
-	err := r.db.tx(ctx, func(tx *sql.Tx) error {
-		loaded, err := r.get(ctx, tx, workspaceID, id)
-		if err != nil {
-			return err
-		}
-		result = loaded
-		next := loaded.Clone()
-		ok, err := change(&next)
-		if err != nil || !ok {
-			return err
-		}
-		next.ID, next.WorkspaceID, next.Version = loaded.ID, loaded.WorkspaceID, loaded.Version+1
-		vals, err := workItemValues(next)
-		if err != nil {
-			return storeError("sqlite: encode work item: %w", err)
-		}
-		res, err := r.db.exec(ctx, tx, "UPDATE work_items SET title = ?, title_fold = ?, description = ?, status = ?, priority = ?, "+
-			"priority_rank = ?, assignee_id = ?, due_at = ?, due_sort = ?, tags = ?, document_ids = ?, updated_at = ?, version = ? "+
-			"WHERE id = ? AND workspace_id = ? AND version = ?",
-			append(vals[2:13:13], vals[15], vals[16], id, workspaceID, loaded.Version)...)
-		if err != nil {
-			return storeError("sqlite: update work item: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return errors.Join(err, workitem.ErrConflict)
-		}
-		if err := r.setSideRows(ctx, tx, next, loaded.Tags, loaded.DocumentIDs); err != nil {
-			return err
-		}
-		result, wrote = next, true
-		return nil
-	})
+	return updateVersioned(ctx, r.db, workspaceID, id, r.get, r.replace, workitem.ErrConflict, change)
+}
+
+// replace writes next over loaded if the row still has loaded's version, then brings the tag
+// and link rows along.
+func (r *WorkItems) replace(ctx context.Context, tx *sql.Tx, loaded, next workitem.WorkItem) (bool, error) {
+	vals, err := workItemValues(next)
 	if err != nil {
-		return result, false, err
+		return false, storeError("sqlite: encode work item: %w", err)
 	}
-	return result, wrote, nil
+	res, err := r.db.exec(ctx, tx, "UPDATE work_items SET title = ?, title_fold = ?, description = ?, status = ?, priority = ?, "+
+		"priority_rank = ?, assignee_id = ?, due_at = ?, due_sort = ?, tags = ?, document_ids = ?, updated_at = ?, version = ? "+
+		"WHERE id = ? AND workspace_id = ? AND version = ?",
+		append(vals[2:13:13], vals[15], vals[16], loaded.ID, loaded.WorkspaceID, loaded.Version)...)
+	if ok, err := matchedOne(res, err, "work item"); !ok || err != nil {
+		return false, err
+	}
+	return true, r.setSideRows(ctx, tx, next, loaded.Tags, loaded.DocumentIDs)
 }
 
 // Delete removes the item (its tags and links go with it: ON DELETE CASCADE).

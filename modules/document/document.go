@@ -73,3 +73,13 @@ func (d Document) Clone() Document {
 	}
 	return d
 }
+
+// Revision returns Version, for the generic stores of platform/versioned (a constraint can
+// ask for a method, not a field).
+func (d Document) Revision() int64 { return d.Version }
+
+// Succeed makes d the version a store writes over prev: a change cannot move a document to
+// another id or workspace, and every write increments the version.
+func (d *Document) Succeed(prev Document) {
+	d.ID, d.WorkspaceID, d.Version = prev.ID, prev.WorkspaceID, prev.Version+1
+}

@@ -53,7 +53,7 @@ func (s *Service) Update(ctx context.Context, actorID, workspaceID, id string, i
 
 	var before Document
 	d, changed, err := s.repo.Update(ctx, workspaceID, id, func(d *Document) (bool, error) {
-		before = *d // the last attempt's load is the one that gets written
+		before = d.Clone() // the last attempt's load is the one that gets written
 		if in.IfVersion != 0 && d.Version != in.IfVersion {
 			return false, ErrVersionConflict
 		}

@@ -271,11 +271,10 @@ func (s *Service) ChangeStatus(ctx context.Context, actorID, workspaceID, id, st
 	}
 	var from Status
 	w, _, err := s.repo.Update(ctx, workspaceID, id, func(w *WorkItem) (bool, error) {
-		if !w.Status.CanMoveTo(to) {
-			return false, ErrInvalidTransition.WithMessage(fmt.Sprintf("a %s work item cannot move to %s", w.Status, to))
-		}
 		from = w.Status
-		w.Status, w.UpdatedAt = to, s.clock.Now()
+		if err := w.MoveTo(to, s.clock.Now()); err != nil {
+			return false, err
+		}
 		return true, nil
 	})
 	if err != nil {
@@ -310,15 +309,7 @@ func (s *Service) LinkDocument(ctx context.Context, actorID, workspaceID, id, do
 		return WorkItem{}, ErrDocumentNotFound
 	}
 	w, wrote, err := s.repo.Update(ctx, workspaceID, id, func(w *WorkItem) (bool, error) {
-		if slices.Contains(w.DocumentIDs, documentID) {
-			return false, nil
-		}
-		if len(w.DocumentIDs) >= MaxDocuments {
-			return false, ErrTooManyDocuments
-		}
-		w.DocumentIDs = append(slices.Clone(w.DocumentIDs), documentID)
-		w.UpdatedAt = s.clock.Now()
-		return true, nil
+		return w.LinkDocument(documentID, s.clock.Now())
 	})
 	if err != nil {
 		return WorkItem{}, err
@@ -375,13 +366,7 @@ func (s *Service) unlink(ctx context.Context, actorID, workspaceID, id, document
 // dropLink is the change that removes documentID from an item's links (none when not linked).
 func (s *Service) dropLink(documentID string) func(*WorkItem) (bool, error) {
 	return func(w *WorkItem) (bool, error) {
-		i := slices.Index(w.DocumentIDs, documentID)
-		if i < 0 {
-			return false, nil
-		}
-		w.DocumentIDs = slices.Delete(slices.Clone(w.DocumentIDs), i, i+1)
-		w.UpdatedAt = s.clock.Now()
-		return true, nil
+		return w.UnlinkDocument(documentID, s.clock.Now()), nil
 	}
 }
 

@@ -1,6 +1,7 @@
 package workitem
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -105,6 +106,53 @@ func (w WorkItem) Clone() WorkItem {
 		w.DueDate = &d
 	}
 	return w
+}
+
+// Revision returns Version, for the generic stores of platform/versioned (a constraint can
+// ask for a method, not a field).
+func (w WorkItem) Revision() int64 { return w.Version }
+
+// Succeed makes w the version a store writes over prev: a change cannot move an item to another
+// id or workspace, and every write increments the version.
+func (w *WorkItem) Succeed(prev WorkItem) {
+	w.ID, w.WorkspaceID, w.Version = prev.ID, prev.WorkspaceID, prev.Version+1
+}
+
+// MoveTo moves the item to status `to` at `at` if the lifecycle allows it, else it returns
+// ErrInvalidTransition naming both statuses and leaves the item as it was.
+func (w *WorkItem) MoveTo(to Status, at time.Time) error {
+	if !w.Status.CanMoveTo(to) {
+		return ErrInvalidTransition.WithMessage(fmt.Sprintf("a %s work item cannot move to %s", w.Status, to))
+	}
+	w.Status, w.UpdatedAt = to, at
+	return nil
+}
+
+// LinkDocument adds documentID to the item's links at `at` and reports whether it did: linking
+// twice changes nothing, and an item links at most MaxDocuments (ErrTooManyDocuments). The list
+// is copied before it grows, so a shallow copy of the item keeps its own.
+func (w *WorkItem) LinkDocument(documentID string, at time.Time) (bool, error) {
+	if slices.Contains(w.DocumentIDs, documentID) {
+		return false, nil
+	}
+	if len(w.DocumentIDs) >= MaxDocuments {
+		return false, ErrTooManyDocuments
+	}
+	w.DocumentIDs = append(slices.Clone(w.DocumentIDs), documentID)
+	w.UpdatedAt = at
+	return true, nil
+}
+
+// UnlinkDocument removes documentID from the item's links at `at` and reports whether it was
+// linked. Like LinkDocument it changes a copy of the list, never one a shallow copy shares.
+func (w *WorkItem) UnlinkDocument(documentID string, at time.Time) bool {
+	i := slices.Index(w.DocumentIDs, documentID)
+	if i < 0 {
+		return false
+	}
+	w.DocumentIDs = slices.Delete(slices.Clone(w.DocumentIDs), i, i+1)
+	w.UpdatedAt = at
+	return true
 }
 
 // Overdue reports whether the item is past its due date and not completed at now.

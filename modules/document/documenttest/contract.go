@@ -162,6 +162,17 @@ func RepositoryContract(t *testing.T, newRepo func(t *testing.T) document.Reposi
 		if stored.ExpiresAt != nil || stored.ExpiryStatus != document.Valid || stored.Version != 3 || stored.Title != "New title" {
 			t.Fatalf("after clearing the expiry: %+v", stored)
 		}
+		// A change cannot move the document or choose its version.
+		got, _, err = repo.Update(ctx, wid, d.ID, func(x *document.Document) (bool, error) {
+			x.ID, x.WorkspaceID, x.Version = ids.New(), ids.New(), 99
+			return true, nil
+		})
+		if err != nil || got.ID != d.ID || got.WorkspaceID != wid || got.Version != 4 {
+			t.Fatalf("Update of a change that moves the document = %+v, %v", got, err)
+		}
+		if stored, err = repo.Get(ctx, wid, d.ID); err != nil || stored.Version != 4 {
+			t.Fatalf("after a change that moves the document: %+v, %v", stored, err)
+		}
 		for _, wrong := range [][2]string{{ids.New(), d.ID}, {wid, ids.New()}} {
 			if _, _, err := repo.Update(ctx, wrong[0], wrong[1], func(*document.Document) (bool, error) { return true, nil }); !errors.Is(err, document.ErrNotFound) {
 				t.Fatalf("Update of a missing document: %v", err)

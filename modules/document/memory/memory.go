@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/workspaceops/workspaceops/modules/document"
+	"github.com/workspaceops/workspaceops/platform/versioned"
 )
 
 // Store is a goroutine-safe in-memory document repository.
@@ -45,6 +46,11 @@ func (s *Store) Create(_ context.Context, d document.Document) error {
 func (s *Store) Get(_ context.Context, workspaceID, id string) (document.Document, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.get(workspaceID, id)
+}
+
+// get returns a copy of the stored document; the caller holds the lock.
+func (s *Store) get(workspaceID, id string) (document.Document, error) {
 	d, ok := s.docs[id]
 	if !ok || d.WorkspaceID != workspaceID {
 		return document.Document{}, document.ErrNotFound
@@ -52,25 +58,13 @@ func (s *Store) Get(_ context.Context, workspaceID, id string) (document.Documen
 	return d.Clone(), nil
 }
 
-// Update applies change under the store's lock, so it never loses a race.
+// Update is the compare-and-set of platform/versioned under the store's lock, so it never
+// loses a race.
 func (s *Store) Update(_ context.Context, workspaceID, id string, change func(*document.Document) (bool, error)) (document.Document, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.docs[id]
-	if !ok || d.WorkspaceID != workspaceID {
-		return document.Document{}, false, document.ErrNotFound
-	}
-	next := d.Clone()
-	changed, err := change(&next)
-	if err != nil {
-		return document.Document{}, false, err
-	}
-	if !changed {
-		return d.Clone(), false, nil
-	}
-	next.ID, next.WorkspaceID, next.Version = d.ID, d.WorkspaceID, d.Version+1
-	s.docs[id] = next.Clone()
-	return next, true, nil
+	load := func() (document.Document, error) { return s.get(workspaceID, id) }
+	return versioned.Update(versioned.InMemory(s.docs, id, load), change)
 }
 
 // Delete removes one document.

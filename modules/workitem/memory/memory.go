@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/workspaceops/workspaceops/modules/workitem"
+	"github.com/workspaceops/workspaceops/platform/versioned"
 )
 
 // Store is a goroutine-safe in-memory work item repository.
@@ -36,6 +37,11 @@ func (s *Store) Create(_ context.Context, w workitem.WorkItem) error {
 func (s *Store) Get(_ context.Context, wid, id string) (workitem.WorkItem, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.get(wid, id)
+}
+
+// get returns a copy of the stored item; the caller holds the lock.
+func (s *Store) get(wid, id string) (workitem.WorkItem, error) {
 	w, ok := s.items[id]
 	if !ok || w.WorkspaceID != wid {
 		return workitem.WorkItem{}, workitem.ErrNotFound
@@ -43,22 +49,13 @@ func (s *Store) Get(_ context.Context, wid, id string) (workitem.WorkItem, error
 	return w.Clone(), nil
 }
 
-// Update applies change atomically (the store's lock makes it one step).
+// Update is the compare-and-set of platform/versioned under the store's lock, so it never
+// loses a race.
 func (s *Store) Update(_ context.Context, wid, id string, change func(*workitem.WorkItem) (bool, error)) (workitem.WorkItem, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w, ok := s.items[id]
-	if !ok || w.WorkspaceID != wid {
-		return workitem.WorkItem{}, false, workitem.ErrNotFound
-	}
-	next := w.Clone()
-	wrote, err := change(&next)
-	if err != nil || !wrote {
-		return w.Clone(), false, err
-	}
-	next.Version = w.Version + 1
-	s.items[id] = next.Clone()
-	return next, true, nil
+	load := func() (workitem.WorkItem, error) { return s.get(wid, id) }
+	return versioned.Update(versioned.InMemory(s.items, id, load), change)
 }
 
 // Delete removes one item.
