@@ -178,7 +178,7 @@ func (h *Hub) deliver(e auditlog.Entry) {
 	}
 	// Nobody is in the workspace's room: only its user room may care, and needs no order.
 	spec, _ := events.Of(e.Event)
-	if uid := subjectUser(spec, e); uid != "" {
+	if uid := spec.Subject(e.TargetType, e.TargetID, e.Data); uid != "" {
 		if b, err := EncodeEvent(e); err == nil {
 			h.users.send(uid, frame{b: b, seq: e.Seq}, nil, nil)
 		}

@@ -10,7 +10,6 @@ import (
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/events"
-	"github.com/workspaceops/workspaceops/platform/ids"
 )
 
 // roomDeps are what every room needs, shared by the rooms of one hub.
@@ -181,7 +180,7 @@ func (r *room) deliverLocked(e auditlog.Entry) {
 	f := frame{b: b, seq: e.Seq}
 	r.rememberLocked(f)
 	spec, _ := events.Of(e.Event)
-	uid := subjectUser(spec, e)
+	uid := spec.Subject(e.TargetType, e.TargetID, e.Data)
 	var evicted []*session
 	if spec.Evicts == events.EvictSubject && uid != "" {
 		for s, sb := range r.subs {
@@ -317,19 +316,4 @@ func (r *room) resyncLocked(head int64) {
 		}
 	}
 	r.armFillLocked()
-}
-
-// subjectUser is the user an event is about when the catalogue says their user room hears it
-// ("" otherwise): its data's userId, else its target member.
-func subjectUser(spec events.Spec, e auditlog.Entry) string {
-	if !spec.ToSubject {
-		return ""
-	}
-	if uid, ok := e.Data["userId"].(string); ok && ids.Valid(uid) {
-		return uid
-	}
-	if e.TargetType == events.TargetMember {
-		return e.TargetID
-	}
-	return ""
 }

@@ -165,15 +165,5 @@ func (s *Service) Recent(ctx context.Context, workspaceID string, limit int) ([]
 	return s.repo.List(ctx, workspaceID, Query{Actions: changeActions, Limit: limit})
 }
 
-// changeActions are the actions that record changes: every catalogue action but the
-// notifications (overview:updated) and the feed's own name (audit-log:created).
-var changeActions = func() []string {
-	var actions []string
-	for _, n := range events.Names() {
-		if n != events.OverviewUpdated && n != events.AuditLogCreated {
-			a, _ := events.ActionOf(n)
-			actions = append(actions, a)
-		}
-	}
-	return actions
-}()
+// changeActions are the actions that record changes (the catalogue's Change events).
+var changeActions = events.ChangeActions()

@@ -46,8 +46,7 @@ func (s *Service) SweepExpiry(ctx context.Context) (int, error) {
 				continue // changed since it was read: whoever changed it has announced that
 			}
 			batchMoved++
-			s.publish(ctx, events.DocumentExpiryChanged, d, "", now,
-				map[string]any{"from": string(d.ExpiryStatus), "to": string(to)})
+			s.publish(ctx, events.NewDocumentExpiryChanged(d.ID, string(d.ExpiryStatus), string(to)), d, "", now)
 		}
 		moved += batchMoved
 		if len(stale) < sweepBatch || batchMoved == 0 {

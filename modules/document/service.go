@@ -68,11 +68,9 @@ func (s *Service) authorize(ctx context.Context, workspaceID, actorID string, ac
 	return s.authz.Authorize(ctx, workspaceID, actorID, action)
 }
 
-func (s *Service) publish(ctx context.Context, name events.Name, d Document, actorID string, at time.Time, data map[string]any) {
-	s.events.Publish(ctx, events.Event{
-		Name: name, WorkspaceID: d.WorkspaceID, TargetType: events.TargetDocument, TargetID: d.ID,
-		ActorID: actorID, At: at, Data: data,
-	})
+// publish announces c in the document's workspace, made by actorID at at.
+func (s *Service) publish(ctx context.Context, c events.Change, d Document, actorID string, at time.Time) {
+	s.events.Publish(ctx, c.Event(d.WorkspaceID, actorID, at))
 }
 
 // cleanupContext is ctx without its cancellation, bounded by cleanupTimeout.
@@ -132,7 +130,7 @@ func (s *Service) Delete(ctx context.Context, actorID, workspaceID, id string) e
 			slog.String("workspace_id", workspaceID), slog.String("document_id", id),
 			slog.String("blob_id", d.BlobID), slog.Any("error", err))
 	}
-	s.publish(ctx, events.DocumentDeleted, d, actorID, s.clock.Now(), map[string]any{"name": d.Name})
+	s.publish(ctx, events.NewDocumentDeleted(d.ID, d.Name), d, actorID, s.clock.Now())
 	return nil
 }
 

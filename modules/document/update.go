@@ -83,16 +83,9 @@ func (s *Service) Update(ctx context.Context, actorID, workspaceID, id string, i
 	if !changed {
 		return d, nil
 	}
-	data := map[string]any{"title": d.Title, "expiryStatus": string(d.ExpiryStatus)}
-	if d.ExpiresAt != nil {
-		data["expiresAt"] = *d.ExpiresAt
-	} else {
-		data["expiresAt"] = nil
-	}
-	s.publish(ctx, events.DocumentUpdated, d, actorID, now, data)
+	s.publish(ctx, events.NewDocumentUpdated(d.ID, d.Title, string(d.ExpiryStatus), d.ExpiresAt), d, actorID, now)
 	if d.ExpiryStatus != before.ExpiryStatus {
-		s.publish(ctx, events.DocumentExpiryChanged, d, actorID, now,
-			map[string]any{"from": string(before.ExpiryStatus), "to": string(d.ExpiryStatus)})
+		s.publish(ctx, events.NewDocumentExpiryChanged(d.ID, string(before.ExpiryStatus), string(d.ExpiryStatus)), d, actorID, now)
 	}
 	return d, nil
 }

@@ -127,7 +127,7 @@ func (s *Service) Upload(ctx context.Context, actorID, workspaceID string, in Up
 		}
 		return Document{}, fmt.Errorf("create document: %w", err)
 	}
-	s.publish(ctx, events.DocumentUploaded, d, actorID, now, map[string]any{"name": d.Name, "size": d.Size})
+	s.publish(ctx, events.NewDocumentUploaded(d.ID, d.Name, d.Size), d, actorID, now)
 	return d, nil
 }
 

@@ -90,9 +90,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Session, erro
 	if err := s.users.Create(ctx, u); err != nil {
 		return Session{}, fmt.Errorf("create user: %w", err)
 	}
-	s.events.Publish(ctx, events.Event{
-		Name: events.UserRegistered, TargetType: events.TargetUser, TargetID: u.ID, ActorID: u.ID, At: u.CreatedAt,
-	})
+	s.events.Publish(ctx, events.NewUserRegistered(u.ID).Event("", u.ID, u.CreatedAt))
 	if err := s.listener.UserRegistered(ctx, u.ID, u.Email); err != nil {
 		s.log.ErrorContext(ctx, "registration listener failed", slog.String("user_id", u.ID), slog.Any("error", err))
 	}

@@ -47,11 +47,9 @@ func NewService(d Deps) (*Service, error) {
 	return &Service{repo: d.Repo, authz: d.Authz, members: d.Members, documents: d.Documents, events: d.Events, clock: d.Clock, log: d.Log}, nil
 }
 
-func (s *Service) publish(ctx context.Context, name events.Name, w WorkItem, actorID string, data map[string]any) {
-	s.events.Publish(ctx, events.Event{
-		Name: name, WorkspaceID: w.WorkspaceID, TargetType: events.TargetWorkItem, TargetID: w.ID,
-		ActorID: actorID, At: s.clock.Now(), Data: data,
-	})
+// publish announces c in workspaceID, made by actorID now.
+func (s *Service) publish(ctx context.Context, c events.Change, workspaceID, actorID string) {
+	s.events.Publish(ctx, c.Event(workspaceID, actorID, s.clock.Now()))
 }
 
 // CreateInput is a new work item. Empty Priority means MEDIUM.
@@ -96,7 +94,7 @@ func (s *Service) Create(ctx context.Context, actorID, workspaceID string, in Cr
 	if err := s.repo.Create(ctx, w); err != nil {
 		return WorkItem{}, fmt.Errorf("create work item: %w", err)
 	}
-	s.publish(ctx, events.WorkItemCreated, w, actorID, map[string]any{"status": string(w.Status)})
+	s.publish(ctx, events.NewWorkItemCreated(w.ID, string(w.Status)), w.WorkspaceID, actorID)
 	return w, nil
 }
 
@@ -253,7 +251,7 @@ func (s *Service) Update(ctx context.Context, actorID, workspaceID, id string, p
 		return WorkItem{}, err
 	}
 	if wrote {
-		s.publish(ctx, events.WorkItemUpdated, w, actorID, map[string]any{"fields": slices.Clone(changed)})
+		s.publish(ctx, events.NewWorkItemUpdated(w.ID, slices.Clone(changed)), w.WorkspaceID, actorID)
 	}
 	return w, nil
 }
@@ -280,7 +278,7 @@ func (s *Service) ChangeStatus(ctx context.Context, actorID, workspaceID, id, st
 	if err != nil {
 		return WorkItem{}, err
 	}
-	s.publish(ctx, events.WorkItemStatusChanged, w, actorID, map[string]any{"from": string(from), "to": string(to)})
+	s.publish(ctx, events.NewWorkItemStatusChanged(w.ID, string(from), string(to)), w.WorkspaceID, actorID)
 	return w, nil
 }
 
@@ -292,7 +290,7 @@ func (s *Service) Delete(ctx context.Context, actorID, workspaceID, id string) e
 	if err := s.repo.Delete(ctx, workspaceID, id); err != nil {
 		return err
 	}
-	s.publish(ctx, events.WorkItemDeleted, WorkItem{ID: id, WorkspaceID: workspaceID}, actorID, nil)
+	s.publish(ctx, events.NewWorkItemDeleted(id), workspaceID, actorID)
 	return nil
 }
 
@@ -330,7 +328,7 @@ func (s *Service) LinkDocument(ctx context.Context, actorID, workspaceID, id, do
 		}
 		return WorkItem{}, ErrDocumentNotFound
 	}
-	s.publish(ctx, events.WorkItemDocumentLinked, w, actorID, map[string]any{"documentId": documentID})
+	s.publish(ctx, events.NewWorkItemDocumentLinked(w.ID, documentID), w.WorkspaceID, actorID)
 	return w, nil
 }
 
@@ -358,7 +356,7 @@ func (s *Service) unlink(ctx context.Context, actorID, workspaceID, id, document
 		return WorkItem{}, err
 	}
 	if wrote {
-		s.publish(ctx, events.WorkItemDocumentUnlinked, w, actorID, map[string]any{"documentId": documentID})
+		s.publish(ctx, events.NewWorkItemDocumentUnlinked(w.ID, documentID), w.WorkspaceID, actorID)
 	}
 	return w, nil
 }

@@ -162,8 +162,7 @@ func (s *Service) Invite(ctx context.Context, actorID, workspaceID string, in In
 		if err := s.addMember(ctx, m); err != nil {
 			return MemberView{}, err
 		}
-		s.publish(ctx, events.MemberInvited, workspaceID, events.TargetMember, u.ID, actorID,
-			map[string]any{"userId": u.ID, "role": string(role), "status": string(Active)})
+		s.publish(ctx, events.NewMemberInvited(u.ID, string(role), string(Active)), workspaceID, actorID)
 		return memberView(m, u), nil
 	}
 	if err := s.repo.DeleteExpiredInvitation(ctx, workspaceID, addr, now); err != nil {
@@ -176,8 +175,7 @@ func (s *Service) Invite(ctx context.Context, actorID, workspaceID string, in In
 	if err := s.repo.CreateInvitation(ctx, inv); err != nil {
 		return MemberView{}, fmt.Errorf("create invitation: %w", err)
 	}
-	s.publish(ctx, events.MemberInvited, workspaceID, events.TargetInvitation, inv.ID, actorID,
-		map[string]any{"invitationId": inv.ID, "role": string(role), "status": string(Invited)})
+	s.publish(ctx, events.NewMemberInvitedByEmail(inv.ID, string(role), string(Invited)), workspaceID, actorID)
 	return invitationView(inv), nil
 }
 
@@ -220,8 +218,7 @@ func (s *Service) ChangeRole(ctx context.Context, actorID, workspaceID, userID, 
 		if updated, err = s.setRole(ctx, target, role); err != nil {
 			return MemberView{}, err
 		}
-		s.publish(ctx, events.MemberUpdated, workspaceID, events.TargetMember, userID, actorID,
-			map[string]any{"userId": userID, "role": string(role), "previousRole": string(target.Role)})
+		s.publish(ctx, events.NewMemberUpdated(userID, string(role), string(target.Role)), workspaceID, actorID)
 	}
 	users, err := s.users.UsersByIDs(ctx, []string{userID})
 	if err != nil || len(users) == 0 {
@@ -290,8 +287,7 @@ func (s *Service) RemoveMember(ctx context.Context, actorID, workspaceID, userID
 		}
 		return fmt.Errorf("remove member: %w", err)
 	}
-	s.publish(ctx, events.MemberRemoved, workspaceID, events.TargetMember, userID, actorID,
-		map[string]any{"userId": userID, "role": string(target.Role), "left": userID == actorID})
+	s.publish(ctx, events.NewMemberRemoved(userID, string(target.Role), userID == actorID), workspaceID, actorID)
 	return nil
 }
 
@@ -303,7 +299,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, actorID, workspaceID, in
 	if err := s.repo.DeleteInvitation(ctx, workspaceID, invitationID); err != nil {
 		return fmt.Errorf("revoke invitation: %w", err)
 	}
-	s.publish(ctx, events.InvitationRevoked, workspaceID, events.TargetInvitation, invitationID, actorID, nil)
+	s.publish(ctx, events.NewInvitationRevoked(invitationID), workspaceID, actorID)
 	return nil
 }
 
@@ -325,8 +321,7 @@ func (s *Service) UserRegistered(ctx context.Context, userID, addr string) error
 				continue // keep the invitation so the membership can still be created later
 			}
 			if err == nil {
-				s.publish(ctx, events.MemberJoined, inv.WorkspaceID, events.TargetMember, userID, userID,
-					map[string]any{"userId": userID, "role": string(inv.Role), "invitationId": inv.ID})
+				s.publish(ctx, events.NewMemberJoined(userID, string(inv.Role), inv.ID), inv.WorkspaceID, userID)
 			}
 		}
 		if err := s.repo.DeleteInvitation(ctx, inv.WorkspaceID, inv.ID); err != nil && !errors.Is(err, ErrInvitationNotFound) {

@@ -86,11 +86,9 @@ func (s *Service) authorize(ctx context.Context, workspaceID, userID string, act
 	return s.az.authorize(ctx, workspaceID, userID, action)
 }
 
-func (s *Service) publish(ctx context.Context, name events.Name, workspaceID, targetType, targetID, actorID string, data map[string]any) {
-	s.events.Publish(ctx, events.Event{
-		Name: name, WorkspaceID: workspaceID, TargetType: targetType, TargetID: targetID,
-		ActorID: actorID, At: s.clock.Now(), Data: data,
-	})
+// publish announces c in workspaceID, made by actorID now.
+func (s *Service) publish(ctx context.Context, c events.Change, workspaceID, actorID string) {
+	s.events.Publish(ctx, c.Event(workspaceID, actorID, s.clock.Now()))
 }
 
 // View is a workspace as seen by one member.
@@ -111,7 +109,7 @@ func (s *Service) Create(ctx context.Context, actorID, name string) (View, error
 	if err := s.repo.CreateWorkspace(ctx, w, owner); err != nil {
 		return View{}, fmt.Errorf("create workspace: %w", err)
 	}
-	s.publish(ctx, events.WorkspaceCreated, w.ID, events.TargetWorkspace, w.ID, actorID, map[string]any{"name": w.Name})
+	s.publish(ctx, events.NewWorkspaceCreated(w.ID, w.Name), w.ID, actorID)
 	return View{Workspace: w, Role: Owner}, nil
 }
 
@@ -179,7 +177,7 @@ func (s *Service) Rename(ctx context.Context, actorID, workspaceID, name string)
 	if err != nil {
 		return View{}, fmt.Errorf("rename workspace: %w", err)
 	}
-	s.publish(ctx, events.WorkspaceUpdated, w.ID, events.TargetWorkspace, w.ID, actorID, map[string]any{"name": w.Name})
+	s.publish(ctx, events.NewWorkspaceUpdated(w.ID, w.Name), w.ID, actorID)
 	return View{Workspace: w, Role: m.Role}, nil
 }
 
@@ -191,7 +189,7 @@ func (s *Service) Delete(ctx context.Context, actorID, workspaceID string) error
 	if err := s.repo.DeleteWorkspace(ctx, workspaceID); err != nil {
 		return fmt.Errorf("delete workspace: %w", err)
 	}
-	s.publish(ctx, events.WorkspaceDeleted, workspaceID, events.TargetWorkspace, workspaceID, actorID, nil)
+	s.publish(ctx, events.NewWorkspaceDeleted(workspaceID), workspaceID, actorID)
 	// The workspace is gone for everyone from here (no membership, no access): its content goes
 	// too. A failure leaves it unreachable, is logged, and does not undo the deletion.
 	if err := s.purger.PurgeWorkspace(context.WithoutCancel(ctx), workspaceID); err != nil {

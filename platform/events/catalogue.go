@@ -1,5 +1,7 @@
 package events
 
+import "github.com/workspaceops/workspaceops/platform/ids"
+
 // Spec is everything the system does differently for one event: its one home. The audit log,
 // the overview and the realtime hub read it here instead of keeping lists of their own.
 type Spec struct {
@@ -16,6 +18,21 @@ type Spec struct {
 	ToSubject bool
 	// Evicts says who leaves the workspace's room when it is delivered.
 	Evicts Eviction
+}
+
+// Subject returns the user an event of this spec is about when their user room hears it ("" when
+// it does not): its data's userId, else its target when that is a member.
+func (s Spec) Subject(targetType, targetID string, data map[string]any) string {
+	if !s.ToSubject {
+		return ""
+	}
+	if uid, ok := data[keyUserID].(string); ok && ids.Valid(uid) {
+		return uid
+	}
+	if targetType == TargetMember {
+		return targetID
+	}
+	return ""
 }
 
 // Eviction is who an event takes out of its workspace's room.

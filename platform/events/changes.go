@@ -19,6 +19,9 @@ func (c Change) Event(workspaceID, actorID string, at time.Time) Event {
 		ActorID: actorID, At: at, Data: c.Data}
 }
 
+// keyUserID is the data key of the user a membership event is about (Spec.Subject reads it).
+const keyUserID = "userId"
+
 // NewWorkspaceCreated: workspace id was created with name.
 func NewWorkspaceCreated(id, name string) Change {
 	return Change{WorkspaceCreated, TargetWorkspace, id, map[string]any{"name": name}}
@@ -36,7 +39,7 @@ func NewWorkspaceDeleted(id string) Change {
 
 // NewMemberInvited: an existing user was added with role (their membership's status).
 func NewMemberInvited(userID, role, status string) Change {
-	return Change{MemberInvited, TargetMember, userID, map[string]any{"userId": userID, "role": role, "status": status}}
+	return Change{MemberInvited, TargetMember, userID, map[string]any{keyUserID: userID, "role": role, "status": status}}
 }
 
 // NewMemberInvitedByEmail: an invitation was sent to an address with no account yet.
@@ -47,17 +50,17 @@ func NewMemberInvitedByEmail(invitationID, role, status string) Change {
 
 // NewMemberJoined: userID accepted invitationID and is a member with role.
 func NewMemberJoined(userID, role, invitationID string) Change {
-	return Change{MemberJoined, TargetMember, userID, map[string]any{"userId": userID, "role": role, "invitationId": invitationID}}
+	return Change{MemberJoined, TargetMember, userID, map[string]any{keyUserID: userID, "role": role, "invitationId": invitationID}}
 }
 
 // NewMemberUpdated: userID's role changed from previousRole to role.
 func NewMemberUpdated(userID, role, previousRole string) Change {
-	return Change{MemberUpdated, TargetMember, userID, map[string]any{"userId": userID, "role": role, "previousRole": previousRole}}
+	return Change{MemberUpdated, TargetMember, userID, map[string]any{keyUserID: userID, "role": role, "previousRole": previousRole}}
 }
 
 // NewMemberRemoved: userID, who had role, is no longer a member (left: they removed themselves).
 func NewMemberRemoved(userID, role string, left bool) Change {
-	return Change{MemberRemoved, TargetMember, userID, map[string]any{"userId": userID, "role": role, "left": left}}
+	return Change{MemberRemoved, TargetMember, userID, map[string]any{keyUserID: userID, "role": role, "left": left}}
 }
 
 // NewInvitationRevoked: invitation id can no longer be accepted.
