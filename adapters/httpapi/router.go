@@ -48,6 +48,28 @@ type Realtime struct {
 	Ready ReadinessCheck
 }
 
+// RealtimeEndpoints is the realtime adapter's hub as the router sees it; the router does not
+// import that adapter: the hub satisfies this port (bound in cmd/workspaceops).
+type RealtimeEndpoints interface {
+	ServeWS(w http.ResponseWriter, r *http.Request)
+	ServeSSE(w http.ResponseWriter, r *http.Request)
+	IssueTicket(ctx context.Context, token string) (ticket string, expiresAt time.Time, err error)
+	Ready(ctx context.Context) error
+}
+
+// NewHandler returns the router as the server serves it: with the realtime endpoints of rt,
+// and HEAD answered wherever GET is.
+func NewHandler(cfg Config, rt RealtimeEndpoints, s Services, ready ReadinessCheck, log *slog.Logger) (http.Handler, error) {
+	cfg.Realtime = Realtime{
+		WebSocket: http.HandlerFunc(rt.ServeWS), Events: http.HandlerFunc(rt.ServeSSE), IssueTicket: rt.IssueTicket, Ready: rt.Ready,
+	}
+	h, err := NewRouter(cfg, s, ready, log)
+	if err != nil {
+		return nil, err
+	}
+	return headAsGet(h), nil
+}
+
 const uploadRoute = "/api/v1/workspaces/:wid/documents"
 
 // ReadinessCheck reports whether a dependency the service needs is reachable.
@@ -153,10 +175,10 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	return r, nil
 }
 
-// HeadAsGet answers HEAD wherever GET is answered (curl -I /healthz): the request is routed as
+// headAsGet answers HEAD wherever GET is answered (curl -I /healthz): the request is routed as
 // a GET, and net/http, which knows the request was a HEAD, sends the head without the body. The
 // realtime endpoints, which take the connection over, stay GET only.
-func HeadAsGet(h http.Handler) http.Handler {
+func headAsGet(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead && r.URL.Path != "/ws" && r.URL.Path != "/events" {
 			get := r.Clone(r.Context())
