@@ -2,14 +2,16 @@ package bridge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/overview"
 	"github.com/workspaceops/workspaceops/modules/workitem"
+	"github.com/workspaceops/workspaceops/modules/workspace"
 )
+
+// This file satisfies the overview module's ports.
 
 // WorkItemFigures implements overview.WorkItemCounter with the workitem module. Every status
 // and priority is present in the answer, zero when nothing has it.
@@ -51,23 +53,18 @@ func (b DocumentFigures) DocumentFigures(ctx context.Context, workspaceID string
 	return out, nil
 }
 
-// DocumentLookup implements workitem.DocumentLookup on the document repository. It reads the
-// repository rather than the document service because the service itself depends on the
-// workitem module (to unlink deleted documents), and wiring must not go round in a circle.
-type DocumentLookup struct{ Documents document.Repository }
+// MemberFigures implements overview.MemberCounter with the workspace module.
+type MemberFigures struct{ Workspaces *workspace.Service }
 
-var _ workitem.DocumentLookup = DocumentLookup{}
+var _ overview.MemberCounter = MemberFigures{}
 
-// DocumentExists reports whether the document exists in the workspace.
-func (b DocumentLookup) DocumentExists(ctx context.Context, workspaceID, documentID string) (bool, error) {
-	_, err := b.Documents.Get(ctx, workspaceID, documentID)
-	switch {
-	case errors.Is(err, document.ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("look up document: %w", err)
+// MemberCount counts a workspace's active members.
+func (b MemberFigures) MemberCount(ctx context.Context, workspaceID string) (int, error) {
+	n, err := b.Workspaces.MemberCount(ctx, workspaceID)
+	if err != nil {
+		return 0, fmt.Errorf("member count: %w", err)
 	}
-	return true, nil
+	return n, nil
 }
 
 // Activity implements overview.ActivityFeed with the audit log.

@@ -48,6 +48,18 @@ type Realtime struct {
 	Ready ReadinessCheck
 }
 
+// NewHandler returns the router as the server serves it: with the realtime endpoints rt (the
+// router does not import that adapter; cmd/workspaceops hands them over), and HEAD answered
+// wherever GET is.
+func NewHandler(cfg Config, rt Realtime, s Services, ready ReadinessCheck, log *slog.Logger) (http.Handler, error) {
+	cfg.Realtime = rt
+	h, err := NewRouter(cfg, s, ready, log)
+	if err != nil {
+		return nil, err
+	}
+	return headAsGet(h), nil
+}
+
 const uploadRoute = "/api/v1/workspaces/:wid/documents"
 
 // ReadinessCheck reports whether a dependency the service needs is reachable.
@@ -153,10 +165,10 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	return r, nil
 }
 
-// HeadAsGet answers HEAD wherever GET is answered (curl -I /healthz): the request is routed as
+// headAsGet answers HEAD wherever GET is answered (curl -I /healthz): the request is routed as
 // a GET, and net/http, which knows the request was a HEAD, sends the head without the body. The
 // realtime endpoints, which take the connection over, stay GET only.
-func HeadAsGet(h http.Handler) http.Handler {
+func headAsGet(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead && r.URL.Path != "/ws" && r.URL.Path != "/events" {
 			get := r.Clone(r.Context())

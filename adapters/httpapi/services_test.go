@@ -55,23 +55,25 @@ func newTestRouter(t *testing.T) *gin.Engine {
 	ids, err := identity.NewService(identity.Deps{
 		Users: users, Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1}), Tokens: tokens,
 		Throttles: identity.Throttles{ByEmail: ratelimit.NewFailures(5, time.Minute, clk), ByAddr: ratelimit.NewFailures(20, time.Minute, clk)},
-		Listener:  ws, Events: events.Discard{}, Clock: clk, Log: log,
+		Listener:  bridge.Registrations{Workspaces: ws}, Events: events.Discard{}, Clock: clk, Log: log,
 	})
 	must(err)
 	docRepo := documentmem.NewStore()
+	lookup, err := document.NewLookup(docRepo)
+	must(err)
 	items, err := workitem.NewService(workitem.Deps{
-		Repo: workitemmem.NewStore(), Authz: ws, Members: ws, Documents: bridge.DocumentLookup{Documents: docRepo},
+		Repo: workitemmem.NewStore(), Authz: ws, Members: ws, Documents: bridge.DocumentLookup{Documents: lookup},
 		Events: events.Discard{}, Clock: clk, Log: log,
 	})
 	must(err)
 	docs, err := document.NewService(document.Deps{
-		Repo: docRepo, Blobs: documentmem.NewBlobs(), Links: items, Authz: ws, Events: events.Discard{}, Clock: clk, Log: log,
+		Repo: docRepo, Blobs: documentmem.NewBlobs(), Links: bridge.WorkItemLinks{WorkItems: items}, Authz: ws, Events: events.Discard{}, Clock: clk, Log: log,
 		MaxSize: 1 << 20, ExpiringWindow: time.Hour,
 	})
 	must(err)
 	audit, err := auditlog.NewService(auditlogmem.NewStore(), ws, auditlog.NoBroadcast{}, log)
 	must(err)
-	ov, err := overview.NewService(ws, bridge.WorkItemFigures{WorkItems: items}, bridge.DocumentFigures{Documents: docs}, ws, bridge.Activity{AuditLog: audit})
+	ov, err := overview.NewService(ws, bridge.WorkItemFigures{WorkItems: items}, bridge.DocumentFigures{Documents: docs}, bridge.MemberFigures{Workspaces: ws}, bridge.Activity{AuditLog: audit})
 	must(err)
 	h, err := NewRouter(Config{MaxBodyBytes: 1 << 20, MaxUploadBytes: 1 << 20},
 		Services{Identity: ids, Workspaces: ws, WorkItems: items, Documents: docs, Overview: ov, AuditLog: audit},

@@ -10,7 +10,26 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"github.com/workspaceops/workspaceops/adapters/natsbus"
+	"github.com/workspaceops/workspaceops/adapters/realtime"
+	"github.com/workspaceops/workspaceops/modules/auditlog"
 )
+
+// Counters returns the process's gauges and counts since start, for operators: realtime
+// connections and rooms, audit appends given up, and the NATS bus's publishes, failures and
+// receipts when there is one.
+type Counters func() map[string]any
+
+func provideCounters(rt *realtime.Hub, audit *auditlog.Service, bus realtime.Bus) Counters {
+	return func() map[string]any {
+		m := map[string]any{"realtime": rt.Stats(), "auditAppendFailures": audit.Failures()}
+		if nb, ok := bus.(*natsbus.Bus); ok {
+			m["nats"] = nb.Stats()
+		}
+		return m
+	}
+}
 
 // startDebug serves Go's pprof profiles and the process's counters (GET /debug/counters, JSON)
 // on addr (config only accepts loopback) until ctx ends, for profiling under load (make bench)

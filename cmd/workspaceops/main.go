@@ -26,9 +26,21 @@ import (
 	"time"
 
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
+	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/platform/config"
 	"github.com/workspaceops/workspaceops/platform/logging"
 )
+
+// App is what serve needs once everything is wired.
+type App struct {
+	Handler http.Handler
+	// Sweep runs the document expiry sweeper until its context ends.
+	Sweep func(ctx context.Context)
+	// Realtime is the WebSocket/SSE hub; serve shuts it down after REST has drained.
+	Realtime *realtime.Hub
+	// Counters are served on the debug listener.
+	Counters Counters
+}
 
 // usage is what -h prints, and a wrong command line.
 const usage = `usage: workspaceops [command]

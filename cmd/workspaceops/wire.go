@@ -12,53 +12,51 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
-	"github.com/workspaceops/workspaceops/modules/document"
+	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/overview"
 	"github.com/workspaceops/workspaceops/modules/workitem"
-	"github.com/workspaceops/workspaceops/modules/workspace"
-	"github.com/workspaceops/workspaceops/platform/authz"
+	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/config"
 	"github.com/workspaceops/workspaceops/platform/password"
 )
 
+// storeSet: the repositories of the one database configured. SQLite or MongoDB is chosen at run
+// time (MONGO_URI), which a graph fixed at build time cannot do, so provideStore chooses.
 var storeSet = wire.NewSet(
 	provideStore,
 	wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "Ready"),
 )
 
-var contentSet = wire.NewSet(
-	wire.Struct(new(bridge.DocumentLookup), "*"), wire.Bind(new(workitem.DocumentLookup), new(bridge.DocumentLookup)),
-	wire.Bind(new(document.LinkRemover), new(*workitem.Service)),
-	provideWorkItemService, provideDocumentService, provideSweep,
-	wire.Struct(new(bridge.WorkItemFigures), "*"), wire.Struct(new(bridge.DocumentFigures), "*"), provideOverviewService,
+// platformSet: the plumbing modules take from platform.
+var platformSet = wire.NewSet(
+	wire.InterfaceValue(new(clock.Clock), clock.System{}),
+	wire.Value(password.Default), password.NewHasher, wire.Bind(new(identity.PasswordHasher), new(*password.Hasher)),
 )
 
-var auditSet = wire.NewSet(
-	provideAuditLog, provideBroadcaster, wire.Struct(new(bridge.Activity), "*"),
+// moduleSet: each module's use cases (the facets modules answer each other with come with
+// bridge.ProviderSet). Modules do not import wire, so their constructors are listed here; those
+// that take configuration are mapped in providers.go.
+var moduleSet = wire.NewSet(
+	wire.Struct(new(identity.Deps), "*"), identity.NewService,
+	wire.Struct(new(workitem.Deps), "*"), workitem.NewService,
+	overview.NewService,
+	provideWorkspaceService, provideDocumentService, provideSweep, provideAuditLog, provideOverviewNotifier, provideThrottles,
 )
 
+// realtimeSet: the bus between the audit log and the hubs (in-process or NATS, chosen at run
+// time by WSO_NATS_URL), the hub, its WebSocket and SSE transports, and those as the router's
+// realtime endpoints.
 var realtimeSet = wire.NewSet(
-	provideBus, provideRealtime, realtime.NewWebSocket, provideSSE, provideCounters,
-)
-
-var identitySet = wire.NewSet(
-	provideHasher, wire.Bind(new(identity.PasswordHasher), new(*password.Hasher)),
-	provideTokens, wire.Bind(new(identity.Tokens), new(*token.JWT)),
-	provideThrottles, provideIdentityService, identity.NewDirectory,
-)
-
-var workspaceSet = wire.NewSet(
-	wire.Struct(new(bridge.UserDirectory), "*"), wire.Bind(new(workspace.UserDirectory), new(bridge.UserDirectory)),
-	wire.Struct(new(bridge.WorkspaceContent), "*"), wire.Bind(new(workspace.ContentPurger), new(bridge.WorkspaceContent)),
-	provideWorkspaceService, wire.Bind(new(identity.RegistrationListener), new(*workspace.Service)),
-	workspace.NewAuthorizer,
-	wire.Bind(new(authz.Authorizer), new(*workspace.Authorizer)),
-	wire.Bind(new(workitem.MemberChecker), new(*workspace.Authorizer)),
+	provideBus, wire.Bind(new(auditlog.Broadcaster), new(realtime.Bus)),
+	provideRealtimeDeps, newHub, realtime.NewWebSocket, provideSSE, provideRealtimeEndpoints,
+	provideCounters,
 )
 
 // initApp builds the whole object graph; wire generates its body in wire_gen.go.
 func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, func(), error) {
-	wire.Build(storeSet, identitySet, workspaceSet, contentSet, auditSet, realtimeSet, provideClock, provideEvents,
-		wire.Struct(new(httpapi.Services), "*"), provideRouter, wire.Struct(new(App), "*"))
+	wire.Build(storeSet, platformSet, moduleSet, realtimeSet,
+		bridge.ProviderSet, token.ProviderSet, httpapi.ProviderSet,
+		provideTokenConfig, provideHTTPConfig, wire.Struct(new(App), "*"))
 	return nil, nil, nil
 }

@@ -13,11 +13,13 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/overview"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
-	"github.com/workspaceops/workspaceops/platform/authz"
+	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/config"
 	"github.com/workspaceops/workspaceops/platform/password"
 	"log/slog"
@@ -27,18 +29,25 @@ import (
 
 // initApp builds the whole object graph; wire generates its body in wire_gen.go.
 func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, func(), error) {
+	httpapiConfig := provideHTTPConfig(cfg)
 	store, cleanup, err := provideStore(ctx, cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	repository := store.Users
-	hasher := provideHasher()
-	jwt, err := provideTokens(cfg, log)
+	params := _wireParamsValue
+	hasher := password.NewHasher(params)
+	tokenConfig, err := provideTokenConfig(cfg, log)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	clock := provideClock()
+	jwt, err := token.New(tokenConfig)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	clock := _wireSystemValue
 	throttles := provideThrottles(cfg, clock)
 	workspaceRepository := store.Workspaces
 	directory, err := identity.NewDirectory(repository)
@@ -55,9 +64,17 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		cleanup()
 		return nil, nil, err
 	}
+	members := bridge.Members{
+		Workspaces: authorizer,
+	}
 	documentRepository := store.Documents
+	lookup, err := document.NewLookup(documentRepository)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	documentLookup := bridge.DocumentLookup{
-		Documents: documentRepository,
+		Documents: lookup,
 	}
 	auditlogRepository := store.AuditLog
 	bus, cleanup2, err := provideBus(cfg, log)
@@ -65,15 +82,24 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		cleanup()
 		return nil, nil, err
 	}
-	broadcaster := provideBroadcaster(bus)
-	service, err := provideAuditLog(auditlogRepository, authorizer, broadcaster, log)
+	service, err := provideAuditLog(auditlogRepository, authorizer, bus, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	publisher, cleanup3 := provideEvents(cfg, clock, service)
-	workitemService, err := provideWorkItemService(workitemRepository, authorizer, authorizer, documentLookup, publisher, clock, log)
+	notifier, cleanup3 := provideOverviewNotifier(cfg, clock, service)
+	publisher := bridge.Events(service, notifier)
+	deps := workitem.Deps{
+		Repo:      workitemRepository,
+		Authz:     authorizer,
+		Members:   members,
+		Documents: documentLookup,
+		Events:    publisher,
+		Clock:     clock,
+		Log:       log,
+	}
+	workitemService, err := workitem.NewService(deps)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -81,7 +107,10 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		return nil, nil, err
 	}
 	blobStore := store.Blobs
-	documentService, err := provideDocumentService(documentRepository, blobStore, workitemService, authorizer, publisher, clock, cfg, log)
+	workItemLinks := bridge.WorkItemLinks{
+		WorkItems: workitemService,
+	}
+	documentService, err := provideDocumentService(documentRepository, blobStore, workItemLinks, authorizer, publisher, clock, cfg, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -99,23 +128,51 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		cleanup()
 		return nil, nil, err
 	}
-	identityService, err := provideIdentityService(repository, hasher, jwt, throttles, workspaceService, publisher, clock, log)
+	registrations := bridge.Registrations{
+		Workspaces: workspaceService,
+	}
+	identityDeps := identity.Deps{
+		Users:     repository,
+		Hasher:    hasher,
+		Tokens:    jwt,
+		Throttles: throttles,
+		Listener:  registrations,
+		Events:    publisher,
+		Clock:     clock,
+		Log:       log,
+	}
+	identityService, err := identity.NewService(identityDeps)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
+	realtimeDeps := provideRealtimeDeps(cfg, identityService, authorizer, service, bus, log)
+	hub, err := newHub(realtimeDeps, identityService)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	webSocket := realtime.NewWebSocket(hub)
+	redemptions := store.Redemptions
+	events := provideSSE(cfg, hub, redemptions)
+	httpapiRealtime := provideRealtimeEndpoints(hub, webSocket, events)
 	workItemFigures := bridge.WorkItemFigures{
 		WorkItems: workitemService,
 	}
 	documentFigures := bridge.DocumentFigures{
 		Documents: documentService,
 	}
+	memberFigures := bridge.MemberFigures{
+		Workspaces: workspaceService,
+	}
 	activity := bridge.Activity{
 		AuditLog: service,
 	}
-	overviewService, err := provideOverviewService(authorizer, workItemFigures, documentFigures, workspaceService, activity)
+	overviewService, err := overview.NewService(authorizer, workItemFigures, documentFigures, memberFigures, activity)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -131,17 +188,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		AuditLog:   service,
 	}
 	readinessCheck := store.Ready
-	hub, err := provideRealtime(cfg, identityService, authorizer, service, bus, log)
-	if err != nil {
-		cleanup3()
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	webSocket := realtime.NewWebSocket(hub)
-	redemptions := store.Redemptions
-	events := provideSSE(cfg, hub, redemptions)
-	handler, err := provideRouter(cfg, services, readinessCheck, hub, webSocket, events, log)
+	handler, err := httpapi.NewHandler(httpapiConfig, httpapiRealtime, services, readinessCheck, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -163,24 +210,31 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	}, nil
 }
 
+var (
+	_wireParamsValue = password.Default
+	_wireSystemValue = clock.System{}
+)
+
 // wire.go:
 
+// storeSet: the repositories of the one database configured. SQLite or MongoDB is chosen at run
+// time (MONGO_URI), which a graph fixed at build time cannot do, so provideStore chooses.
 var storeSet = wire.NewSet(
 	provideStore, wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "Ready"),
 )
 
-var contentSet = wire.NewSet(wire.Struct(new(bridge.DocumentLookup), "*"), wire.Bind(new(workitem.DocumentLookup), new(bridge.DocumentLookup)), wire.Bind(new(document.LinkRemover), new(*workitem.Service)), provideWorkItemService, provideDocumentService, provideSweep, wire.Struct(new(bridge.WorkItemFigures), "*"), wire.Struct(new(bridge.DocumentFigures), "*"), provideOverviewService)
+// platformSet: the plumbing modules take from platform.
+var platformSet = wire.NewSet(wire.InterfaceValue(new(clock.Clock), clock.System{}), wire.Value(password.Default), password.NewHasher, wire.Bind(new(identity.PasswordHasher), new(*password.Hasher)))
 
-var auditSet = wire.NewSet(
-	provideAuditLog, provideBroadcaster, wire.Struct(new(bridge.Activity), "*"),
-)
+// moduleSet: each module's use cases (the facets modules answer each other with come with
+// bridge.ProviderSet). Modules do not import wire, so their constructors are listed here; those
+// that take configuration are mapped in providers.go.
+var moduleSet = wire.NewSet(wire.Struct(new(identity.Deps), "*"), identity.NewService, wire.Struct(new(workitem.Deps), "*"), workitem.NewService, overview.NewService, provideWorkspaceService, provideDocumentService, provideSweep, provideAuditLog, provideOverviewNotifier, provideThrottles)
 
+// realtimeSet: the bus between the audit log and the hubs (in-process or NATS, chosen at run
+// time by WSO_NATS_URL), the hub, its WebSocket and SSE transports, and those as the router's
+// realtime endpoints.
 var realtimeSet = wire.NewSet(
-	provideBus, provideRealtime, realtime.NewWebSocket, provideSSE, provideCounters,
+	provideBus, wire.Bind(new(auditlog.Broadcaster), new(realtime.Bus)), provideRealtimeDeps, newHub, realtime.NewWebSocket, provideSSE, provideRealtimeEndpoints,
+	provideCounters,
 )
-
-var identitySet = wire.NewSet(
-	provideHasher, wire.Bind(new(identity.PasswordHasher), new(*password.Hasher)), provideTokens, wire.Bind(new(identity.Tokens), new(*token.JWT)), provideThrottles, provideIdentityService, identity.NewDirectory,
-)
-
-var workspaceSet = wire.NewSet(wire.Struct(new(bridge.UserDirectory), "*"), wire.Bind(new(workspace.UserDirectory), new(bridge.UserDirectory)), wire.Struct(new(bridge.WorkspaceContent), "*"), wire.Bind(new(workspace.ContentPurger), new(bridge.WorkspaceContent)), provideWorkspaceService, wire.Bind(new(identity.RegistrationListener), new(*workspace.Service)), workspace.NewAuthorizer, wire.Bind(new(authz.Authorizer), new(*workspace.Authorizer)), wire.Bind(new(workitem.MemberChecker), new(*workspace.Authorizer)))

@@ -23,20 +23,39 @@ const (
 
 // Service appends events and reads the log.
 type Service struct {
-	repo        Repository
-	authz       authz.Authorizer
-	broadcaster Broadcaster
-	log         *slog.Logger
-	failures    atomic.Int64
-	sleep       func(context.Context, time.Duration) error
+	repo     Repository
+	authz    authz.Authorizer
+	log      *slog.Logger
+	failures atomic.Int64
+	sleep    func(context.Context, time.Duration) error
+	// receivers get every stored entry, in order: the broadcaster given to NewService first,
+	// then the subscribers. Copied on Subscribe, so Publish reads it without a lock.
+	receivers atomic.Pointer[[]Broadcaster]
 }
 
-// NewService returns the audit log. broadcaster may be NoBroadcast{}; none may be nil.
+// NewService returns the audit log. broadcaster (the realtime bus) is the first to receive
+// every stored entry; it may be NoBroadcast{}; none may be nil.
 func NewService(repo Repository, az authz.Authorizer, broadcaster Broadcaster, log *slog.Logger) (*Service, error) {
 	if repo == nil || az == nil || broadcaster == nil || log == nil {
 		return nil, errors.New("auditlog: all dependencies are required")
 	}
-	return &Service{repo: repo, authz: az, broadcaster: broadcaster, log: log, sleep: sleepCtx}, nil
+	s := &Service{repo: repo, authz: az, log: log, sleep: sleepCtx}
+	s.receivers.Store(&[]Broadcaster{broadcaster})
+	return s, nil
+}
+
+// Subscribe adds b to the receivers of every entry stored from now on, after those already
+// there. It is for a receiver that publishes back into the log (the overview announcing its
+// figures moved), which can only be built once the log exists, so it cannot be NewService's
+// broadcaster.
+func (s *Service) Subscribe(b Broadcaster) {
+	for {
+		old := s.receivers.Load()
+		next := append((*old)[:len(*old):len(*old)], b)
+		if s.receivers.CompareAndSwap(old, &next) {
+			return
+		}
+	}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -50,11 +69,11 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Publish appends a workspace event to the log, then broadcasts the stored entry. It is the
-// events.Publisher every module publishes through. The mutation it records has already
-// happened, so a failing append is retried with backoff (even if the request that caused it
-// is cancelled meanwhile), and if every attempt fails it is logged with the whole event and
-// counted (Failures). Events outside any workspace (user:registered) are not audit entries.
+// Publish appends a workspace event to the log, then hands the stored entry to every receiver
+// (see Subscribe). It is the events.Publisher every module publishes through. The mutation it
+// records has already happened, so a failing append is retried with backoff (even if the
+// request that caused it is cancelled meanwhile), and if every attempt fails it is logged with
+// the whole event and counted (Failures). Events outside any workspace (user:registered) are not audit entries.
 func (s *Service) Publish(ctx context.Context, e events.Event) {
 	if e.WorkspaceID == "" {
 		return
@@ -75,7 +94,9 @@ func (s *Service) Publish(ctx context.Context, e events.Event) {
 	for attempt := 1; attempt <= appendAttempts; attempt++ {
 		var stored Entry
 		if stored, err = s.repo.Append(ctx, entry); err == nil {
-			s.broadcaster.Broadcast(ctx, stored)
+			for _, r := range *s.receivers.Load() {
+				r.Broadcast(ctx, stored)
+			}
 			return
 		}
 		if attempt < appendAttempts {

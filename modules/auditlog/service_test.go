@@ -3,6 +3,7 @@ package auditlog_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -355,5 +356,36 @@ func TestSinceAndHead(t *testing.T) {
 	got, err := f.svc.Since(ctx, wsA, 1, 10)
 	if err != nil || len(got) != 2 || got[0].Seq != 2 || got[1].Seq != 3 {
 		t.Fatalf("since 1 = %v, %v", got, err)
+	}
+}
+
+// order records which receiver got each entry, to show the order receivers are called in.
+type order struct {
+	name string
+	log  *[]string
+	mu   *sync.Mutex
+}
+
+func (o order) Broadcast(_ context.Context, e auditlog.Entry) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	*o.log = append(*o.log, fmt.Sprintf("%s:%d", o.name, e.Seq))
+}
+
+func TestSubscribersHearStoredEntriesAfterTheBroadcaster(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		got []string
+	)
+	svc, err := auditlog.NewService(memory.NewStore(), members{member: true}, order{"bus", &got, &mu}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Publish(ctx, event(events.WorkItemCreated, wsA, 1)) // before the subscription: the bus alone
+	svc.Subscribe(order{"overview", &got, &mu})
+	svc.Publish(ctx, event(events.WorkItemUpdated, wsA, 2))
+	svc.Publish(ctx, events.Event{Name: events.UserRegistered}) // no workspace: not stored, nobody hears
+	if want := []string{"bus:1", "bus:2", "overview:2"}; !slices.Equal(got, want) {
+		t.Fatalf("receivers heard %v, want %v", got, want)
 	}
 }

@@ -162,19 +162,6 @@ func (s *Service) PurgeWorkspace(ctx context.Context, workspaceID string) error 
 	}
 }
 
-// DocumentExists tells whether a document exists in a workspace. It does not authorize: it
-// answers the workitem module (through its DocumentLookup port), which already has.
-func (s *Service) DocumentExists(ctx context.Context, workspaceID, documentID string) (bool, error) {
-	_, err := s.repo.Get(ctx, workspaceID, documentID)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, ErrNotFound):
-		return false, nil
-	}
-	return false, fmt.Errorf("look up document: %w", err)
-}
-
 // ExpiryCounts counts a workspace's documents per stored expiry status (every status present,
 // zero included) and in total, for the workspace overview. It does not authorize: the caller
 // (the overview use case) has already checked that the actor may read the workspace.

@@ -676,13 +676,17 @@ func TestDeleteUnlinksAndRemovesContent(t *testing.T) {
 	if err := f.svc.Delete(ctx, "admin", wid, d.ID); !errors.Is(err, document.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	if exists, err := f.svc.DocumentExists(ctx, wid, d.ID); err != nil || exists {
+	lookup, err := document.NewLookup(f.repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exists, err := lookup.DocumentExists(ctx, wid, d.ID); err != nil || exists {
 		t.Fatalf("DocumentExists(deleted) = %v, %v", exists, err)
 	}
-	if exists, err := f.svc.DocumentExists(ctx, wid, keep.ID); err != nil || !exists {
+	if exists, err := lookup.DocumentExists(ctx, wid, keep.ID); err != nil || !exists {
 		t.Fatalf("DocumentExists(kept) = %v, %v", exists, err)
 	}
-	if exists, err := f.svc.DocumentExists(ctx, "other", keep.ID); err != nil || exists {
+	if exists, err := lookup.DocumentExists(ctx, "other", keep.ID); err != nil || exists {
 		t.Fatalf("DocumentExists through another workspace = %v, %v", exists, err)
 	}
 }

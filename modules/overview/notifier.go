@@ -17,11 +17,13 @@ var counted = map[events.Name]bool{
 	events.MemberInvited: true, events.MemberJoined: true, events.MemberRemoved: true,
 }
 
-// Notifier is an events.Publisher that passes every event on and, when one can change a
-// workspace's overview, publishes overview:updated for that workspace once the window has
-// passed — at most one per workspace per window, however many changes arrive in it.
+// Notifier announces that a workspace's overview moved. It hears of every change once the audit
+// log has stored it (Changed) and, when the change can move a figure, publishes
+// overview:updated for that workspace once the window has passed — at most one per workspace
+// per window, however many changes arrive in it. It subscribes to the log rather than standing
+// in front of it, so every event reaches the log the same way and only stored changes count.
 type Notifier struct {
-	next   events.Publisher
+	pub    events.Publisher
 	window time.Duration
 	clock  clock.Clock
 
@@ -30,35 +32,34 @@ type Notifier struct {
 	closed  bool
 }
 
-// NewNotifier wraps next.
-func NewNotifier(next events.Publisher, window time.Duration, c clock.Clock) *Notifier {
-	return &Notifier{next: next, window: window, clock: c, pending: map[string]*time.Timer{}}
+// NewNotifier returns a notifier that publishes its overview:updated events to pub.
+func NewNotifier(pub events.Publisher, window time.Duration, c clock.Clock) *Notifier {
+	return &Notifier{pub: pub, window: window, clock: c, pending: map[string]*time.Timer{}}
 }
 
-// Publish passes e on and schedules an overview:updated when e counts.
-func (n *Notifier) Publish(ctx context.Context, e events.Event) {
-	n.next.Publish(ctx, e)
-	if !counted[e.Name] || e.WorkspaceID == "" {
+// Changed tells the notifier that the event name was stored for a workspace; it schedules an
+// overview:updated when the event counts and none is pending for that workspace.
+func (n *Notifier) Changed(ctx context.Context, workspaceID string, name events.Name) {
+	if !counted[name] || workspaceID == "" {
 		return
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.closed || n.pending[e.WorkspaceID] != nil {
+	if n.closed || n.pending[workspaceID] != nil {
 		return
 	}
-	wid := e.WorkspaceID
-	n.pending[wid] = time.AfterFunc(n.window, func() {
+	n.pending[workspaceID] = time.AfterFunc(n.window, func() {
 		n.mu.Lock()
-		delete(n.pending, wid)
+		delete(n.pending, workspaceID)
 		n.mu.Unlock()
-		n.next.Publish(context.WithoutCancel(ctx), events.Event{
-			Name: events.OverviewUpdated, WorkspaceID: wid, TargetType: events.TargetOverview,
-			TargetID: wid, At: n.clock.Now(),
+		n.pub.Publish(context.WithoutCancel(ctx), events.Event{
+			Name: events.OverviewUpdated, WorkspaceID: workspaceID, TargetType: events.TargetOverview,
+			TargetID: workspaceID, At: n.clock.Now(),
 		})
 	})
 }
 
-// Close stops pending notifications; later events are passed on without notifications.
+// Close stops pending notifications; later changes schedule none.
 func (n *Notifier) Close() {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -1,5 +1,3 @@
-// Package bridge connects modules to each other through the ports they declare, so that no
-// module imports another: each type here implements one module's port by calling another's.
 package bridge
 
 import (
@@ -11,6 +9,8 @@ import (
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 )
+
+// This file satisfies the workspace module's ports.
 
 // UserDirectory implements workspace.UserDirectory with the identity module's Directory.
 type UserDirectory struct{ Identity *identity.Directory }
