@@ -80,7 +80,8 @@ func (b Activity) Recent(ctx context.Context, workspaceID string, limit int) ([]
 	}
 	out := make([]overview.Activity, len(entries))
 	for i, e := range entries {
-		out[i] = overview.Activity{Seq: e.Seq, Event: string(e.Event), TargetType: e.TargetType, TargetID: e.TargetID, ActorID: e.ActorID, At: e.At}
+		out[i] = overview.Activity{ID: e.ID, WorkspaceID: e.WorkspaceID, Seq: e.Seq, Action: e.Action, Event: string(e.Event),
+			TargetType: e.TargetType, TargetID: e.TargetID, ActorID: e.ActorID, At: e.At, Data: e.Data}
 	}
 	return out, nil
 }

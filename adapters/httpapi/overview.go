@@ -2,11 +2,12 @@ package httpapi
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/overview"
+	"github.com/workspaceops/workspaceops/platform/events"
 )
 
 type overviewJSON struct {
@@ -19,17 +20,8 @@ type overviewJSON struct {
 		Total          int            `json:"total"`
 		ByExpiryStatus map[string]int `json:"byExpiryStatus"`
 	} `json:"documents"`
-	Members int            `json:"members"`
-	Recent  []activityJSON `json:"recent"`
-}
-
-type activityJSON struct {
-	Seq        int64     `json:"seq,omitempty"`
-	Event      string    `json:"event"`
-	TargetType string    `json:"targetType"`
-	TargetID   string    `json:"targetId"`
-	ActorID    string    `json:"actorId,omitempty"`
-	At         time.Time `json:"at"`
+	Members int              `json:"members"`
+	Recent  []auditEntryJSON `json:"recent"`
 }
 
 func toOverviewJSON(o overview.Overview) overviewJSON {
@@ -37,9 +29,10 @@ func toOverviewJSON(o overview.Overview) overviewJSON {
 	out.WorkItems.ByStatus, out.WorkItems.ByPriority, out.WorkItems.Overdue = o.WorkItems.ByStatus, o.WorkItems.ByPriority, o.WorkItems.Overdue
 	out.Documents.Total, out.Documents.ByExpiryStatus = o.Documents.Total, o.Documents.ByExpiryStatus
 	out.Members = o.Members
-	out.Recent = make([]activityJSON, len(o.Recent))
+	out.Recent = make([]auditEntryJSON, len(o.Recent))
 	for i, r := range o.Recent {
-		out.Recent[i] = activityJSON{Seq: r.Seq, Event: r.Event, TargetType: r.TargetType, TargetID: r.TargetID, ActorID: r.ActorID, At: r.At.UTC()}
+		out.Recent[i] = toAuditEntryJSON(auditlog.Entry{ID: r.ID, WorkspaceID: r.WorkspaceID, Seq: r.Seq, Action: r.Action,
+			Event: events.Name(r.Event), TargetType: r.TargetType, TargetID: r.TargetID, ActorID: r.ActorID, At: r.At, Data: r.Data})
 	}
 	return out
 }

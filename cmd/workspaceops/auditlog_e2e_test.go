@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 )
@@ -72,5 +73,9 @@ func TestAuditLog(t *testing.T) {
 	recent := s.call("GET", "/api/v1/workspaces/"+wid+"/overview", viewer.token, nil).want(t, 200).body["recent"].([]any)
 	if len(recent) != 10 || recent[0].(map[string]any)["seq"] == nil {
 		t.Fatalf("overview recent: %v", recent)
+	}
+	// One rendering of an entry for clients: the overview's newest is the log's newest.
+	if newest := s.call("GET", log+"?limit=1", viewer.token, nil).want(t, 200).items(); !reflect.DeepEqual(recent[0], newest[0]) {
+		t.Fatalf("the overview renders an entry as %v, the audit log as %v", recent[0], newest[0])
 	}
 }

@@ -9,14 +9,6 @@ import (
 	"github.com/workspaceops/workspaceops/platform/events"
 )
 
-// counted are the events that can change a figure of the overview.
-var counted = map[events.Name]bool{
-	events.WorkItemCreated: true, events.WorkItemDeleted: true, events.WorkItemStatusChanged: true,
-	events.WorkItemUpdated:  true, // priority and due date count
-	events.DocumentUploaded: true, events.DocumentDeleted: true, events.DocumentExpiryChanged: true,
-	events.MemberInvited: true, events.MemberJoined: true, events.MemberRemoved: true,
-}
-
 // Notifier announces that a workspace's overview moved. It hears of every change once the audit
 // log has stored it (Changed) and, when the change can move a figure, publishes
 // overview:updated for that workspace once the window has passed — at most one per workspace
@@ -38,9 +30,10 @@ func NewNotifier(pub events.Publisher, window time.Duration, c clock.Clock) *Not
 }
 
 // Changed tells the notifier that the event name was stored for a workspace; it schedules an
-// overview:updated when the event counts and none is pending for that workspace.
+// overview:updated when the catalogue says the event can move a figure (Spec.Overview) and none
+// is pending for that workspace.
 func (n *Notifier) Changed(ctx context.Context, workspaceID string, name events.Name) {
-	if !counted[name] || workspaceID == "" {
+	if spec, _ := events.Of(name); !spec.Overview || workspaceID == "" {
 		return
 	}
 	n.mu.Lock()
@@ -52,10 +45,7 @@ func (n *Notifier) Changed(ctx context.Context, workspaceID string, name events.
 		n.mu.Lock()
 		delete(n.pending, workspaceID)
 		n.mu.Unlock()
-		n.pub.Publish(context.WithoutCancel(ctx), events.Event{
-			Name: events.OverviewUpdated, WorkspaceID: workspaceID, TargetType: events.TargetOverview,
-			TargetID: workspaceID, At: n.clock.Now(),
-		})
+		n.pub.Publish(context.WithoutCancel(ctx), events.NewOverviewUpdated(workspaceID).Event(workspaceID, "", n.clock.Now()))
 	})
 }
 

@@ -28,14 +28,18 @@ type DocumentFigures struct {
 	ByExpiryStatus map[string]int
 }
 
-// Activity is one recent audit-worthy event.
+// Activity is one recent change: an audit entry, which clients see rendered as every entry is.
 type Activity struct {
-	Seq        int64
-	Event      string
-	TargetType string
-	TargetID   string
-	ActorID    string
-	At         time.Time
+	ID          string
+	WorkspaceID string
+	Seq         int64
+	Action      string
+	Event       string
+	TargetType  string
+	TargetID    string
+	ActorID     string // "" for the system
+	At          time.Time
+	Data        map[string]any
 }
 
 // Overview is a workspace's dashboard.
