@@ -48,11 +48,11 @@ const (
 
 // Close codes.
 const (
-	CloseGoingAway    = 1001 // server shutting down: reconnect with backoff and resume
-	CloseTooBig       = 1009 // a frame exceeded the read limit: fix the client, do not retry as is
-	CloseTryAgain     = 1013 // the token could not be checked (the database is not answering): reconnect with backoff
-	CloseUnauthorized = 4001 // no/invalid/expired/revoked token: refresh the token, then reconnect
-	ClosePolicy       = 4008 // slow consumer or a limit: reconnect with backoff and resume
+	CloseGoingAway    = 1001                      // server shutting down: reconnect with backoff and resume
+	CloseTooBig       = 1009                      // a frame exceeded the read limit: fix the client, do not retry as is
+	CloseTryAgain     = problem.CloseTryAgain     // the token could not be checked (the database is not answering): reconnect with backoff
+	CloseUnauthorized = problem.CloseUnauthorized // no/invalid/expired/revoked token: refresh the token, then reconnect
+	ClosePolicy       = problem.ClosePolicy       // slow consumer or a limit: reconnect with backoff and resume
 )
 
 // Reasons of a removed frame.

@@ -129,7 +129,7 @@ func (s *session) authenticate(ctx context.Context, ref json.RawMessage, token s
 			s.hub.log.WarnContext(ctx, "realtime: verify a token", slog.String("code", e.Code), slog.Any("error", err))
 		}
 		if prev == "" {
-			s.out.closeAfter(frame{b: encodeProblem(ref, e)}, CloseTryAgain, "the token could not be checked; reconnect with backoff")
+			s.out.closeAfter(frame{b: encodeProblem(ref, e)}, problem.CloseCode(e.Kind), "the token could not be checked; reconnect with backoff")
 		} else {
 			s.out.enqueue(frame{b: encodeProblem(ref, e)})
 		}
@@ -137,7 +137,7 @@ func (s *session) authenticate(ctx context.Context, ref json.RawMessage, token s
 	}
 	switch {
 	case err != nil && prev == "":
-		s.out.close(CloseUnauthorized, "invalid token")
+		s.out.close(problem.CloseCode(apperr.KindOf(err)), "invalid token")
 		return
 	case err != nil:
 		s.out.enqueue(frame{b: encodeProblem(ref, errRefreshToken)})
@@ -153,7 +153,7 @@ func (s *session) authenticate(ctx context.Context, ref json.RawMessage, token s
 // and arms the expiry timer. It reports false when the session is closing instead.
 func (s *session) authenticated(ref json.RawMessage, p identity.Principal, first bool) bool {
 	if first && !s.claim(p.UserID) {
-		s.out.close(ClosePolicy, "too many connections for this user")
+		s.out.close(problem.CloseCode(errTooManyConnections.Kind), errTooManyConnections.Message)
 		return false
 	}
 	s.mu.Lock()

@@ -1,5 +1,6 @@
 // Package problem is the one table of what clients see when something fails: each error kind's
-// HTTP status and realtime error-frame code, and the RFC 9457 problem document every HTTP error
+// HTTP status, realtime error-frame code and WebSocket close code (when the refusal ends a
+// connection), and the RFC 9457 problem document every HTTP error
 // answer is, whether it comes from the REST API, the WebSocket handshake, the SSE stream or the
 // server itself (an over-long header, an unknown route).
 package problem
@@ -27,21 +28,32 @@ type Problem struct {
 	RequestID string              `json:"requestId,omitempty"`
 }
 
-// kinds is the table: per error kind, the HTTP status and the code of a realtime error frame.
+// The WebSocket close codes of realtime protocol v1 (api/asyncapi.yaml) that answer an error
+// kind, and the SSE stream's close message carries the same code.
+const (
+	CloseTryAgain     = 1013 // the store did not answer: reconnect with backoff
+	CloseUnauthorized = 4001 // no, invalid, expired or revoked token: refresh it, then reconnect
+	ClosePolicy       = 4008 // a limit (rate, connections, a slow consumer): reconnect with backoff
+)
+
+// kinds is the table: per error kind, the HTTP status (REST, a refused handshake or stream), the
+// code of a realtime error frame (a refusal on an open connection), and the close code when
+// the refusal ends the connection (0: it does not, the connection stays open).
 var kinds = map[apperr.Kind]struct {
 	status int
 	frame  string
+	close  int
 }{
-	apperr.Invalid:          {http.StatusBadRequest, "bad_request"},
-	apperr.Unauthenticated:  {http.StatusUnauthorized, "unauthorized"},
-	apperr.Forbidden:        {http.StatusForbidden, "forbidden"},
-	apperr.NotFound:         {http.StatusNotFound, "not_found"},
-	apperr.Conflict:         {http.StatusConflict, "conflict"},
-	apperr.TooLarge:         {http.StatusRequestEntityTooLarge, "bad_request"},
-	apperr.RateLimited:      {http.StatusTooManyRequests, "rate_limited"},
-	apperr.Unavailable:      {http.StatusServiceUnavailable, "unavailable"},
-	apperr.UnsupportedMedia: {http.StatusUnsupportedMediaType, "bad_request"},
-	apperr.Internal:         {http.StatusInternalServerError, "internal"},
+	apperr.Invalid:          {http.StatusBadRequest, "bad_request", 0},
+	apperr.Unauthenticated:  {http.StatusUnauthorized, "unauthorized", CloseUnauthorized},
+	apperr.Forbidden:        {http.StatusForbidden, "forbidden", 0},
+	apperr.NotFound:         {http.StatusNotFound, "not_found", 0},
+	apperr.Conflict:         {http.StatusConflict, "conflict", 0},
+	apperr.TooLarge:         {http.StatusRequestEntityTooLarge, "bad_request", 0},
+	apperr.RateLimited:      {http.StatusTooManyRequests, "rate_limited", ClosePolicy},
+	apperr.Unavailable:      {http.StatusServiceUnavailable, "unavailable", CloseTryAgain},
+	apperr.UnsupportedMedia: {http.StatusUnsupportedMediaType, "bad_request", 0},
+	apperr.Internal:         {http.StatusInternalServerError, "internal", 0},
 }
 
 // Status returns the HTTP status of an error kind.
@@ -49,6 +61,10 @@ func Status(k apperr.Kind) int { return kinds[k].status }
 
 // FrameCode returns the code a realtime error frame carries for an error kind.
 func FrameCode(k apperr.Kind) string { return kinds[k].frame }
+
+// CloseCode returns the WebSocket close code of a refusal of kind k that ends a connection (an
+// authentication that failed, a limit passed), 0 for a kind that never ends one.
+func CloseCode(k apperr.Kind) int { return kinds[k].close }
 
 // StoreRetryAfter is how long a client is asked to wait when the store did not answer.
 const StoreRetryAfter = 5 * time.Second

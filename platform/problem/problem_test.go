@@ -22,6 +22,19 @@ func TestEveryKindHasAStatusAndAFrameCode(t *testing.T) {
 	}
 }
 
+// A refusal that ends a WebSocket closes it with the protocol's code for its kind; the others
+// leave the connection open.
+func TestCloseCodes(t *testing.T) {
+	for k, want := range map[apperr.Kind]int{
+		apperr.Unauthenticated: 4001, apperr.RateLimited: 4008, apperr.Unavailable: 1013,
+		apperr.Invalid: 0, apperr.NotFound: 0, apperr.Forbidden: 0, apperr.Internal: 0,
+	} {
+		if got := problem.CloseCode(k); got != want {
+			t.Errorf("kind %d closes with %d, want %d", k, got, want)
+		}
+	}
+}
+
 func TestOf(t *testing.T) {
 	notFound := apperr.New(apperr.NotFound, "thing_not_found", "no such thing")
 	for name, tc := range map[string]struct {
