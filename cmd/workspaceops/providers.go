@@ -110,17 +110,17 @@ func provideRealtimeDeps(cfg config.Config, ids *identity.Service, az authz.Auth
 	}
 }
 
-// provideSSE configures the SSE transport. Its tickets are signed with a key derived from
-// JWT_SECRET (so every instance accepts every instance's tickets; a random key when it is
-// generated) and their use is recorded in the database, so each is used once across instances.
-func provideSSE(cfg config.Config, h *realtime.Hub, used realtime.Redemptions) *realtime.Events {
+// provideTicketConfig configures the SSE tickets: signed with a key derived from JWT_SECRET (so
+// every instance accepts every instance's tickets; a random key when it is generated), their
+// use recorded in the database, so each is used once across instances.
+func provideTicketConfig(cfg config.Config, used realtime.Redemptions) realtime.TicketConfig {
 	var key []byte
 	if len(cfg.JWTSecret) > 0 {
 		m := hmac.New(sha256.New, cfg.JWTSecret)
 		m.Write([]byte("workspaceops/sse-ticket/v1")) // its own key: a ticket is never a valid JWT signature
 		key = m.Sum(nil)
 	}
-	return realtime.NewEvents(h, realtime.TicketConfig{Key: key, Redemptions: used})
+	return realtime.TicketConfig{Key: key, Redemptions: used}
 }
 
 // provideRealtimeEndpoints hands the router the realtime adapter's endpoints.

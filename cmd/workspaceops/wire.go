@@ -49,7 +49,7 @@ var moduleSet = wire.NewSet(
 // realtime endpoints.
 var realtimeSet = wire.NewSet(
 	provideBus, wire.Bind(new(auditlog.Broadcaster), new(realtime.Bus)),
-	provideRealtimeDeps, newHub, realtime.NewWebSocket, provideSSE, provideRealtimeEndpoints,
+	provideRealtimeDeps, newHub, realtime.ProviderSet, provideTicketConfig, provideRealtimeEndpoints,
 	provideCounters,
 )
 

@@ -158,7 +158,8 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	}
 	webSocket := realtime.NewWebSocket(hub)
 	redemptions := store.Redemptions
-	events := provideSSE(cfg, hub, redemptions)
+	ticketConfig := provideTicketConfig(cfg, redemptions)
+	events := realtime.NewEvents(hub, ticketConfig)
 	httpapiRealtime := provideRealtimeEndpoints(hub, webSocket, events)
 	workItemFigures := bridge.WorkItemFigures{
 		WorkItems: workitemService,
@@ -235,6 +236,6 @@ var moduleSet = wire.NewSet(wire.Struct(new(identity.Deps), "*"), identity.NewSe
 // time by WSO_NATS_URL), the hub, its WebSocket and SSE transports, and those as the router's
 // realtime endpoints.
 var realtimeSet = wire.NewSet(
-	provideBus, wire.Bind(new(auditlog.Broadcaster), new(realtime.Bus)), provideRealtimeDeps, newHub, realtime.NewWebSocket, provideSSE, provideRealtimeEndpoints,
+	provideBus, wire.Bind(new(auditlog.Broadcaster), new(realtime.Bus)), provideRealtimeDeps, newHub, realtime.ProviderSet, provideTicketConfig, provideRealtimeEndpoints,
 	provideCounters,
 )
