@@ -39,7 +39,7 @@ func benchHub(b *testing.B, n int) (*Hub, string, []*session) {
 	clients := make([]*session, n)
 	for i := range clients {
 		c := newTestSession(h, ids.New())
-		if !h.register(c) || !c.claim(ids.New()) {
+		if !h.register(c) || !c.claim(identity.Principal{UserID: ids.New()}) {
 			b.Fatal("register")
 		}
 		r.mu.Lock()

@@ -906,3 +906,23 @@ func TestAuthWhileTheStoreIsDown(t *testing.T) {
 		t.Fatalf("after it: %v", m)
 	}
 }
+
+// A revocation sweep judges a session by the generation of the token it claimed with, from the
+// moment it holds a user slot (an SSE stream is registered before it is authenticated).
+func TestRevokeJudgesTheClaimedToken(t *testing.T) {
+	f := newFixture(t, Options{})
+	u := ids.New()
+	s := newTestSession(f.h, "stream")
+	if !s.claim(identity.Principal{UserID: u, Generation: 2, ExpiresAt: time.Now().Add(time.Hour)}) || !f.h.register(s) {
+		t.Fatal("claim and register")
+	}
+	t.Cleanup(func() { f.h.unregister(s) })
+	f.h.Revoke(u, 2)
+	if s.out.isClosing() {
+		t.Fatal("a token of the current generation was revoked")
+	}
+	f.h.Revoke(u, 3)
+	if !s.out.isClosing() {
+		t.Fatal("a token older than the revocation survived it")
+	}
+}

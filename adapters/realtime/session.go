@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -24,8 +25,7 @@ type session struct {
 
 	mu         sync.Mutex
 	userID     string // set once, by the first auth, before the session joins any room
-	expiresAt  time.Time
-	generation int64 // the token's generation (see Hub.Revoke)
+	generation int64  // the token's generation (see Hub.Revoke)
 	rooms      map[string]*room
 	timer      clock.Timer // the auth deadline, then the token's expiry
 	ended      bool
@@ -52,13 +52,14 @@ func (s *session) tokenOlder(uid string, generation int64) bool {
 	return s.userID == uid && s.generation < generation
 }
 
-// claim makes the session uid's, within the per-user limit; false: the user is at it.
-func (s *session) claim(uid string) bool {
-	if !s.hub.users.add(s, uid, s.t.unidirectional()) {
+// claim makes the session p's user's, within the per-user limit (false: the user is at it),
+// with p's token generation, set together so that a revocation sweep judges the right token.
+func (s *session) claim(p identity.Principal) bool {
+	if !s.hub.users.add(s, p.UserID, s.t.unidirectional()) {
 		return false
 	}
 	s.mu.Lock()
-	s.userID = uid
+	s.userID, s.generation = p.UserID, p.Generation
 	s.mu.Unlock()
 	return true
 }
@@ -70,7 +71,7 @@ func (s *session) setTimer(d time.Duration, code int, reason string) {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
-	if !s.ended {
+	if !s.ended && !s.out.isClosing() {
 		s.timer = s.hub.clock.AfterFunc(d, func() { s.out.close(code, reason) })
 	}
 }
@@ -129,7 +130,9 @@ func (s *session) authenticate(ctx context.Context, ref json.RawMessage, token s
 			s.hub.log.WarnContext(ctx, "realtime: verify a token", slog.String("code", e.Code), slog.Any("error", err))
 		}
 		if prev == "" {
-			s.out.closeAfter(frame{b: encodeProblem(ref, e)}, problem.CloseCode(e.Kind), "the token could not be checked; reconnect with backoff")
+			// Whatever the failure, the token was not judged: the client retries (1013).
+			s.out.closeAfter(frame{b: encodeProblem(ref, e)}, cmp.Or(problem.CloseCode(e.Kind), CloseTryAgain),
+				"the token could not be checked; reconnect with backoff")
 		} else {
 			s.out.enqueue(frame{b: encodeProblem(ref, e)})
 		}
@@ -152,12 +155,11 @@ func (s *session) authenticate(ctx context.Context, ref json.RawMessage, token s
 // authenticated makes a verified principal the session's (first: it claims its user's slot)
 // and arms the expiry timer. It reports false when the session is closing instead.
 func (s *session) authenticated(ref json.RawMessage, p identity.Principal, first bool) bool {
-	if first && !s.claim(p.UserID) {
+	if first && !s.claim(p) {
 		s.out.close(problem.CloseCode(errTooManyConnections.Kind), errTooManyConnections.Message)
 		return false
 	}
 	s.mu.Lock()
-	s.expiresAt = p.ExpiresAt
 	s.generation = p.Generation
 	s.mu.Unlock()
 	if s.hub.isRevoked(p.UserID, p.Generation) { // verified just before a revocation swept past

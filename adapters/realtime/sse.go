@@ -93,7 +93,7 @@ func (ev *Events) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st := &sseStream{signal: make(chan struct{}, 1)}
 	s := newSession(ev.hub, ids.New(), st)
-	if !s.claim(tk.UserID) {
+	if !s.claim(tk.principal()) {
 		problem.Write(w, r, errTooManyConnections)
 		return
 	}

@@ -71,7 +71,7 @@ func (ws *WebSocket) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			refuse(w, r, ws.hub.log, err)
 			return
 		}
-		if !c.s.claim(p.UserID) {
+		if !c.s.claim(p) {
 			problem.Write(w, r, errTooManyConnections)
 			return
 		}

@@ -87,20 +87,20 @@ func (t *manualTimer) Stop() bool {
 	return waiting
 }
 
-// AfterFunc runs f when Advance moves the clock to d from now or past it (at once, on the
-// caller's goroutine, for d <= 0).
+// AfterFunc runs f when Advance moves the clock to d from now or past it; for d <= 0, at once
+// in its own goroutine, as time.AfterFunc does (a caller may hold a lock f takes).
 func (m *Manual) AfterFunc(d time.Duration, f func()) Timer {
-	m.mu.Lock()
-	t := &manualTimer{m: m, at: m.now.Add(d), f: f}
-	if d > 0 {
-		if m.timers == nil {
-			m.timers = map[*manualTimer]struct{}{}
-		}
-		m.timers[t] = struct{}{}
-	}
-	m.mu.Unlock()
+	t := &manualTimer{m: m, f: f}
 	if d <= 0 {
-		f()
+		go f()
+		return t
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t.at = m.now.Add(d)
+	if m.timers == nil {
+		m.timers = map[*manualTimer]struct{}{}
+	}
+	m.timers[t] = struct{}{}
 	return t
 }
