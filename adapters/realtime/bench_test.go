@@ -118,7 +118,7 @@ func BenchmarkEncodeSmallFrames(b *testing.B) {
 	exp := time.Now().Add(time.Hour)
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = encodeReady(ref, wid, wid, exp)
+		_ = encodeReady(ref, wid, wid, exp, false)
 		_ = encodeJoined(ref, wid, 1234)
 		_ = encodeSimple(TypePong, ref)
 	}

@@ -181,18 +181,19 @@ func (o *outbox) waitSpace(space chan struct{}, d time.Duration) {
 	}
 }
 
-// next pops the next frame for the writer. When the outbox is closing it returns ok=false and
-// the close code and reason (after the queue is written when the close asked for a flush). When
-// there is nothing to do it returns ok=false, closing=false and the drain must end: the next
-// frame wakes the transport again. A closing outbox's drain stays counted, so none starts after
-// the close.
-func (o *outbox) next() (f frame, ok, closing bool, code int, reason string) {
+// take pops up to max queued frames for the writer, appended to dst, in one hold of the lock.
+// With none to write it returns no frames, and closing with the close code and reason when a
+// close was asked for (after the queue was written when the close asked for a flush); otherwise
+// the drain must end: it is no longer counted as running, so the next frame wakes the transport
+// again. A closing outbox's drain stays counted, so none starts after the close.
+func (o *outbox) take(dst []frame, max int) (frames []frame, closing bool, code int, reason string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if len(o.queue) > 0 && (!o.closing || o.flush) {
-		f = o.queue[0]
-		o.queue[0] = frame{}
-		o.queue = o.queue[1:]
+		n := min(max, len(o.queue))
+		dst = append(dst, o.queue[:n]...)
+		clear(o.queue[:n])
+		o.queue = o.queue[n:]
 		if len(o.queue) == 0 {
 			o.queue = nil // release the backing array of a drained queue
 		}
@@ -202,12 +203,22 @@ func (o *outbox) next() (f frame, ok, closing bool, code int, reason string) {
 			default:
 			}
 		}
-		return f, true, false, 0, ""
+		return dst, false, 0, ""
 	}
 	if !o.closing {
 		o.draining = false
 	}
-	return frame{}, false, o.closing, o.code, o.reason
+	return dst, o.closing, o.code, o.reason
+}
+
+// next pops the next frame for the writer: take of one.
+func (o *outbox) next() (f frame, ok, closing bool, code int, reason string) {
+	var one [1]frame
+	frames, closing, code, reason := o.take(one[:0], 1)
+	if len(frames) == 0 {
+		return frame{}, false, closing, code, reason
+	}
+	return frames[0], true, false, 0, ""
 }
 
 // close asks the transport to close the connection with code, dropping what is still queued.

@@ -75,6 +75,7 @@ type Inbound struct {
 	WorkspaceID string          // join, leave
 	Since       int64           // join: last seq seen, when HasSince
 	HasSince    bool
+	Batch       bool // auth: the client takes several frames per WebSocket message (see MaxBatch)
 }
 
 // ProtocolError is a client frame the server refuses with an error frame of code bad_request;
@@ -93,6 +94,7 @@ type wireIn struct {
 	Token       *string         `json:"token"`
 	WorkspaceID *string         `json:"workspaceId"`
 	Since       json.RawMessage `json:"since"`
+	Batch       *bool           `json:"batch"`
 }
 
 // Decode parses one client frame. It accepts exactly one JSON object with a known type, the
@@ -137,6 +139,7 @@ func (w *wireIn) fields(in Inbound) (Inbound, string) {
 			return in, "auth needs a token (a non-empty string)"
 		}
 		in.Token = *w.Token
+		in.Batch = w.Batch != nil && *w.Batch
 	case TypeJoin, TypeLeave:
 		if msg := w.only(in.Type, false, true, in.Type == TypeJoin); msg != "" {
 			return in, msg
@@ -172,6 +175,8 @@ func (w *wireIn) only(typ string, token, workspace, since bool) string {
 		return typ + " does not take workspaceId"
 	case len(w.Since) > 0 && !since:
 		return typ + " does not take since"
+	case w.Batch != nil && !token:
+		return typ + " does not take batch"
 	}
 	return ""
 }
@@ -239,6 +244,7 @@ type readyFrame struct {
 	UserID       string          `json:"userId"`
 	ConnectionID string          `json:"connectionId"`
 	ExpiresAt    time.Time       `json:"expiresAt"`
+	Batch        bool            `json:"batch,omitempty"`
 }
 
 type workspaceFrame struct {
@@ -285,8 +291,8 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-func encodeReady(ref json.RawMessage, userID, connID string, exp time.Time) []byte {
-	return mustJSON(readyFrame{Type: TypeReady, Ref: ref, UserID: userID, ConnectionID: connID, ExpiresAt: exp.UTC()})
+func encodeReady(ref json.RawMessage, userID, connID string, exp time.Time, batch bool) []byte {
+	return mustJSON(readyFrame{Type: TypeReady, Ref: ref, UserID: userID, ConnectionID: connID, ExpiresAt: exp.UTC(), Batch: batch})
 }
 
 func encodeJoined(ref json.RawMessage, wid string, head int64) []byte {

@@ -20,6 +20,8 @@ func TestDecode(t *testing.T) {
 	}{
 		{"auth", `{"type":"auth","token":"abc"}`, Inbound{Type: TypeAuth, Token: "abc"}},
 		{"auth with ref", `{"type":"auth","token":"abc","ref":"r1"}`, Inbound{Type: TypeAuth, Token: "abc", Ref: json.RawMessage(`"r1"`)}},
+		{"auth batched", `{"type":"auth","token":"abc","batch":true}`, Inbound{Type: TypeAuth, Token: "abc", Batch: true}},
+		{"auth not batched", `{"type":"auth","token":"abc","batch":false}`, Inbound{Type: TypeAuth, Token: "abc"}},
 		{"join", `{"type":"join","workspaceId":"` + wid + `"}`, Inbound{Type: TypeJoin, WorkspaceID: wid}},
 		{"join since", `{"type":"join","workspaceId":"` + wid + `","since":42}`, Inbound{Type: TypeJoin, WorkspaceID: wid, Since: 42, HasSince: true}},
 		{"join since 0", `{"type":"join","workspaceId":"` + wid + `","since":0}`, Inbound{Type: TypeJoin, WorkspaceID: wid, HasSince: true}},
@@ -35,7 +37,8 @@ func TestDecode(t *testing.T) {
 				t.Fatalf("Decode: %v", err)
 			}
 			if got.Type != tc.want.Type || got.Token != tc.want.Token || got.WorkspaceID != tc.want.WorkspaceID ||
-				got.Since != tc.want.Since || got.HasSince != tc.want.HasSince || string(got.Ref) != string(tc.want.Ref) {
+				got.Since != tc.want.Since || got.HasSince != tc.want.HasSince || string(got.Ref) != string(tc.want.Ref) ||
+				got.Batch != tc.want.Batch {
 				t.Fatalf("got %+v, want %+v", got, tc.want)
 			}
 		})
@@ -57,6 +60,8 @@ func TestDecode(t *testing.T) {
 		{"auth token not a string", `{"type":"auth","token":{"$ne":""}}`, "", "wrong type"},
 		{"auth huge token", `{"type":"auth","token":"` + strings.Repeat("a", maxTokenLen+1) + `"}`, "", "needs a token"},
 		{"join without workspace", `{"type":"join"}`, "", "needs a workspaceId"},
+		{"batch outside auth", `{"type":"join","workspaceId":"` + wid + `","batch":true}`, "", "does not take batch"},
+		{"batch not a bool", `{"type":"auth","token":"abc","batch":"yes"}`, "", "wrong type"},
 		{"join bad workspace", `{"type":"join","workspaceId":"nope"}`, "", "needs a workspaceId"},
 		{"join workspace injection", `{"type":"join","workspaceId":{"$gt":""}}`, "", "wrong type"},
 		{"join negative since", `{"type":"join","workspaceId":"` + wid + `","since":-1,"ref":"s"}`, `"s"`, "non-negative"},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/workspaceops/workspaceops/modules/identity"
@@ -29,6 +30,9 @@ type session struct {
 	rooms      map[string]*room
 	timer      clock.Timer // the auth deadline, then the token's expiry
 	ended      bool
+
+	// batch: the client asked, in its first auth, for several frames per WebSocket message.
+	batch atomic.Bool
 }
 
 func newSession(h *Hub, id string, t transport) *session {
@@ -100,7 +104,7 @@ func (s *session) handle(ctx context.Context, in Inbound) {
 		s.out.enqueue(frame{b: encodeSimple(TypePong, in.Ref)})
 		return
 	case TypeAuth:
-		s.authenticate(ctx, in.Ref, in.Token)
+		s.authenticate(ctx, in.Ref, in.Token, in.Batch)
 		return
 	}
 	if s.user() == "" {
@@ -118,9 +122,9 @@ func (s *session) handle(ctx context.Context, in Inbound) {
 	}
 }
 
-// authenticate verifies a token: the first success makes the session ready, a later one (a
-// refresh) must be for the same user and moves the expiry.
-func (s *session) authenticate(ctx context.Context, ref json.RawMessage, token string) {
+// authenticate verifies a token: the first success makes the session ready (batched when the
+// client asks), a later one (a refresh) must be for the same user and moves the expiry.
+func (s *session) authenticate(ctx context.Context, ref json.RawMessage, token string, batch bool) {
 	p, err := s.hub.auth.Verify(ctx, token)
 	prev := s.user()
 	if err != nil && apperr.KindOf(err) != apperr.Unauthenticated {
@@ -149,6 +153,9 @@ func (s *session) authenticate(ctx context.Context, ref json.RawMessage, token s
 		s.out.enqueue(frame{b: encodeProblem(ref, errOtherUser)})
 		return
 	}
+	if prev == "" && batch {
+		s.batch.Store(true)
+	}
 	s.authenticated(ref, p, prev == "")
 }
 
@@ -168,7 +175,7 @@ func (s *session) authenticated(ref json.RawMessage, p identity.Principal, first
 	}
 	s.setTimer(p.ExpiresAt.Sub(s.hub.clock.Now()), CloseUnauthorized, "token expired")
 	if !s.t.unidirectional() {
-		s.out.enqueue(frame{b: encodeReady(ref, p.UserID, s.id, p.ExpiresAt)})
+		s.out.enqueue(frame{b: encodeReady(ref, p.UserID, s.id, p.ExpiresAt, s.batch.Load())})
 	}
 	return true
 }

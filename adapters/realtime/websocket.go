@@ -217,11 +217,24 @@ func (c *wsConn) wake() {
 	go c.write()
 }
 
-// write drains the outbox to the socket and exits when it is empty, or performs the
-// close the session asked for. A run is bounded by the socket's write deadline, renewed every half
-// WriteTimeout: every write gets at least half of it. It is the socket's deadline rather than
-// a context's because coder/websocket arms a timer for each write with a deadline context, and
-// keeps the last context (with its timer) for the connection's life.
+// MaxBatch is the most frames one WebSocket message carries for a client that asked for
+// batches (auth with batch: true), newline-separated; maxBatchBytes bounds such a message (a
+// larger frame still goes, alone).
+const (
+	MaxBatch      = 16
+	maxBatchBytes = 32 << 10
+)
+
+// batchBuffers hold batched messages while they are written: a writer runs only while frames
+// are queued, so an idle connection keeps no buffer.
+var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// write drains the outbox to the socket and exits when it is empty, or performs the close the
+// session asked for. It takes up to MaxBatch frames at a time. A run is bounded by the socket's
+// write deadline, renewed every half WriteTimeout: every write gets at least half of it. It is
+// the socket's deadline rather than a context's because coder/websocket arms a timer for each
+// write with a deadline context, and keeps the last context (with its timer) for the
+// connection's life.
 func (c *wsConn) write() {
 	defer c.writers.Done()
 	// draining stays set after a panic, so no writer restarts on the closed socket.
@@ -229,12 +242,13 @@ func (c *wsConn) write() {
 	timeout := c.ws.opts.WriteTimeout
 	run, renewed := c.setDeadline(0)
 	defer c.clearDeadline(run)
+	var held [MaxBatch]frame
 	for {
 		if time.Since(renewed) > timeout/2 {
 			_, renewed = c.setDeadline(run)
 		}
-		f, ok, closing, code, reason := c.s.out.next()
-		if !ok {
+		frames, closing, code, reason := c.s.out.take(held[:0], MaxBatch)
+		if len(frames) == 0 {
 			if closing {
 				if code == 0 {
 					code = int(websocket.StatusNormalClosure)
@@ -243,14 +257,56 @@ func (c *wsConn) write() {
 			}
 			return
 		}
-		c.s.out.writeSince.Store(time.Now().UnixNano())
-		err := c.conn.Write(context.Background(), websocket.MessageText, f.b)
-		c.s.out.writeSince.Store(0)
+		err := c.send(frames)
+		clear(held[:len(frames)]) // keep no frame alive past its write
 		if err != nil {
 			_ = c.conn.CloseNow()
 			return
 		}
 	}
+}
+
+// send writes frames: as few messages as maxBatchBytes allows, each holding several frames
+// separated by newlines, when the client asked for batches; else one message each. The time
+// of each socket write is marked for outbox.enqueueLive.
+func (c *wsConn) send(frames []frame) error {
+	defer c.s.out.writeSince.Store(0)
+	if len(frames) == 1 || !c.s.batch.Load() {
+		for _, f := range frames {
+			c.s.out.writeSince.Store(time.Now().UnixNano())
+			if err := c.conn.Write(context.Background(), websocket.MessageText, f.b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	buf := batchBuffers.Get().(*[]byte)
+	defer batchBuffers.Put(buf)
+	for len(frames) > 0 {
+		var msg []byte
+		msg, frames = appendBatch((*buf)[:0], frames)
+		c.s.out.writeSince.Store(time.Now().UnixNano())
+		if err := c.conn.Write(context.Background(), websocket.MessageText, msg); err != nil {
+			return err
+		}
+		*buf = msg[:0]
+	}
+	return nil
+}
+
+// appendBatch appends to msg the leading frames that fit one message (at least one), separated
+// by newlines (a JSON frame holds none), and returns the message and the frames left.
+func appendBatch(msg []byte, frames []frame) ([]byte, []frame) {
+	for i, f := range frames {
+		if i > 0 {
+			if len(msg)+1+len(f.b) > maxBatchBytes {
+				return msg, frames[i:]
+			}
+			msg = append(msg, '\n')
+		}
+		msg = append(msg, f.b...)
+	}
+	return msg, nil
 }
 
 // setDeadline sets the socket's write deadline WriteTimeout from now for a new run (run 0) or

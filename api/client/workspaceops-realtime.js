@@ -389,13 +389,17 @@ export class RealtimeClient {
     ws.onopen = () => {
       if (conn.dead) return
       conn.opened = true
-      this._send(conn, { type: 'auth', token, ref: 'auth' })
+      // batch: the server may send several frames in one message, newline-separated.
+      this._send(conn, { type: 'auth', token, ref: 'auth', batch: true })
     }
     ws.onmessage = (ev) => {
-      if (conn.dead) return
-      let f
-      try { f = JSON.parse(ev.data) } catch { return }
-      if (f && typeof f === 'object') this._onWsFrame(conn, f)
+      if (typeof ev.data !== 'string') return
+      for (const line of ev.data.split('\n')) {
+        if (conn.dead) return
+        let f
+        try { f = JSON.parse(line) } catch { continue }
+        if (f && typeof f === 'object') this._onWsFrame(conn, f)
+      }
     }
     ws.onerror = () => {} // a close event follows
     ws.onclose = (ev) => {

@@ -104,6 +104,11 @@ export class FakeWebSocket {
     this.onmessage?.({ data: JSON.stringify(frame) })
   }
 
+  // receiveBatch sends several frames in one message, newline-separated (auth asked for batches).
+  receiveBatch(...frames) {
+    this.onmessage?.({ data: frames.map((f) => JSON.stringify(f)).join('\n') })
+  }
+
   // serverClose closes with a code (1006: the network dropped it, no close frame).
   serverClose(code, reason = '') {
     this.readyState = 3

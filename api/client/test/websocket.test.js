@@ -12,7 +12,7 @@ test('authenticates with the token callback on open, joins only after ready', as
   assert.equal(ws.url, 'ws://api.test:4000/ws')
   assert.deepEqual(reasons, ['connect'])
   ws.open()
-  assert.deepEqual(ws.sent, [{ type: 'auth', token: 'tok-1', ref: 'auth' }])
+  assert.deepEqual(ws.sent, [{ type: 'auth', token: 'tok-1', ref: 'auth', batch: true }])
   ws.receive({ type: 'ready', ref: 'auth', userId: 'u', connectionId: 'c', expiresAt: new Date(clock.now() + HOUR).toISOString() })
   assert.deepEqual(ws.sentOf('join'), [{ type: 'join', workspaceId: W1, ref: 'j:' + W1 }])
   assert.deepEqual(statuses, ['connecting/websocket', 'open/websocket'])
@@ -47,6 +47,17 @@ test('dispatches each event once: by name, to *, and as audit-log:created; drops
   assert.deepEqual(received, ['a5:work-item:status-changed', 'a6:document:uploaded'])
   assert.deepEqual(named, [['t5', 5]])
   assert.deepEqual(audit, ['work-item:status-changed#5', 'document:uploaded#6'])
+  assert.equal(rt.lastSeq(W1), 6)
+})
+
+test('a batched message is handled frame by frame, in order', async () => {
+  const { rt, clock, received } = setup()
+  rt.join(W1)
+  await clock.advance(0)
+  const ws = FakeWebSocket.last
+  ws.accept(clock.now() + HOUR)
+  ws.receiveBatch({ type: 'joined', ref: 'j:' + W1, workspaceId: W1, seq: 4 }, event(W1, 5), event(W1, 6, 'document:uploaded'))
+  assert.deepEqual(received, ['a5:work-item:status-changed', 'a6:document:uploaded'])
   assert.equal(rt.lastSeq(W1), 6)
 })
 
@@ -100,7 +111,7 @@ test('resume: every joined workspace is re-joined with since = its last seq; the
   assert.equal(FakeWebSocket.instances.length, 2)
   assert.deepEqual(reasons, ['connect', 'reconnect'])
   ws.accept(clock.now() + HOUR)
-  assert.deepEqual(ws.sent[0], { type: 'auth', token: 'tok-2', ref: 'auth' })
+  assert.deepEqual(ws.sent[0], { type: 'auth', token: 'tok-2', ref: 'auth', batch: true })
   assert.deepEqual(ws.sentOf('join').map((f) => [f.workspaceId, f.since]), [[W1, 6], [W2, 22]])
   ws.receive({ type: 'joined', workspaceId: W1, seq: 8 })
   ws.receive(event(W1, 6)) // overlap: dropped
