@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,41 @@ func onlyOther(t *testing.T, h *Hub, s *session) *session {
 	}
 	t.Fatal("no other session")
 	return nil
+}
+
+// countingConn is a socket that records its writes.
+type countingConn struct {
+	net.Conn
+	writes [][]byte
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes = append(c.writes, bytes.Clone(p))
+	return len(p), nil
+}
+
+// Frames written while the cork is held go out in one socket write on release; outside a hold
+// every write goes straight through.
+func TestCorkGathersWritesIntoOne(t *testing.T) {
+	sock := &countingConn{}
+	w := &corkWriter{Conn: sock}
+	_, _ = w.Write([]byte("a"))
+	w.hold()
+	for _, p := range []string{"b", "c", "d"} {
+		_, _ = w.Write([]byte(p))
+	}
+	if len(sock.writes) != 1 {
+		t.Fatalf("%d socket writes during the hold, want 1 (the one before it)", len(sock.writes))
+	}
+	if err := w.release(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write([]byte("e"))
+	if got := fmt.Sprintf("%q", sock.writes); got != `["a" "bcd" "e"]` {
+		t.Fatalf("socket writes %s", got)
+	}
+	w.hold()
+	if err := w.release(); err != nil || len(sock.writes) != 3 {
+		t.Fatalf("an empty hold wrote something: %v %d", err, len(sock.writes))
+	}
 }

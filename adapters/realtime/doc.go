@@ -4,7 +4,8 @@
 //
 // Three layers, as in centrifugal/centrifuge, each knowing only the one below:
 //
-//	transports   WebSocket (websocket.go, pinger.go)   Events, SSE (sse.go, tickets.go)
+//	transports   WebSocket (websocket.go, socket.go,    Events, SSE (sse.go, tickets.go)
+//	             pinger.go)
 //	                  │ implement transport: wake the writer; unidirectional or not
 //	session      one connection's protocol (session.go, join.go): auth and refresh, expiry,
 //	             join with resume/replay and the seam to the live stream, leave, removal,
@@ -32,7 +33,10 @@
 // Options.Clock, so tests move a manual clock instead of sleeping; socket deadlines and the
 // waits on a writer's progress are wall-clock time.
 //
-// Every event frame is encoded once and its bytes are shared by every socket and stream.
+// Every event frame is encoded once and its bytes are shared by every socket and stream. A
+// writer takes up to MaxBatch queued frames at once and sends them with one socket write: in one
+// message, newline-separated, to a client that asked for batches at auth, else as separate
+// messages gathered under the socket (corkWriter). An SSE writer flushes once per drain.
 // Realtime frames are notifications: clients refetch over REST. Refusals are answered through
 // the one error table (platform/problem): a problem document on a refused handshake or stream,
 // an error frame on an open connection (errors.go).

@@ -1,7 +1,6 @@
 package realtime
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -85,7 +84,7 @@ func (ws *WebSocket) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ws.hub.unregister(c.s)
 		return
 	}
-	c.conn, c.raw = conn, tw.conn
+	c.conn, c.raw, c.cork = conn, tw.conn, tw.cork
 	go c.serve(connContext(r), start)
 }
 
@@ -114,6 +113,7 @@ type wsConn struct {
 	s       *session
 	conn    *websocket.Conn
 	raw     net.Conn       // the socket under conn: its write deadline bounds a writer's run
+	cork    *corkWriter    // what conn writes through: several frames, one write (nil: none)
 	writers sync.WaitGroup // the writers running (one writes; a finishing one may overlap the next)
 	pinging atomic.Bool    // a ping is out, waiting for its pong
 
@@ -267,11 +267,13 @@ func (c *wsConn) write() {
 }
 
 // send writes frames: as few messages as maxBatchBytes allows, each holding several frames
-// separated by newlines, when the client asked for batches; else one message each. The time
-// of each socket write is marked for outbox.enqueueLive.
+// separated by newlines, when the client asked for batches; else one message each, gathered
+// into one socket write (corkWriter). The time of each socket write is marked for
+// outbox.enqueueLive.
 func (c *wsConn) send(frames []frame) error {
 	defer c.s.out.writeSince.Store(0)
-	if len(frames) == 1 || !c.s.batch.Load() {
+	switch {
+	case len(frames) == 1 || (!c.s.batch.Load() && c.cork == nil):
 		for _, f := range frames {
 			c.s.out.writeSince.Store(time.Now().UnixNano())
 			if err := c.conn.Write(context.Background(), websocket.MessageText, f.b); err != nil {
@@ -279,6 +281,16 @@ func (c *wsConn) send(frames []frame) error {
 			}
 		}
 		return nil
+	case !c.s.batch.Load():
+		c.cork.hold()
+		for _, f := range frames {
+			if err := c.conn.Write(context.Background(), websocket.MessageText, f.b); err != nil {
+				_ = c.cork.release()
+				return err
+			}
+		}
+		c.s.out.writeSince.Store(time.Now().UnixNano())
+		return c.cork.release()
 	}
 	buf := batchBuffers.Get().(*[]byte)
 	defer batchBuffers.Put(buf)
@@ -333,58 +345,6 @@ func (c *wsConn) clearDeadline(run uint64) {
 	defer c.deadlineMu.Unlock()
 	if run == c.runs {
 		_ = c.raw.SetWriteDeadline(time.Time{})
-	}
-}
-
-// tunedWriter hands coder/websocket the connection it hijacks with the kernel send buffer set
-// to Options.SendBuffer: it bounds the memory a connection holds in the kernel, and a peer that
-// stops reading fills it, then the queue, and is closed with 4008 after kilobytes, not megabytes.
-type tunedWriter struct {
-	http.ResponseWriter
-	sendBuffer int
-	conn       net.Conn // the hijacked socket, once hijacked
-}
-
-// WriteHeaderNow passes gin's header flush through (coder/websocket calls it before hijacking).
-func (w *tunedWriter) WriteHeaderNow() {
-	if g, ok := w.ResponseWriter.(interface{ WriteHeaderNow() }); ok {
-		g.WriteHeaderNow()
-	}
-}
-
-// The buffers coder/websocket reads and writes a connection through, held for its life. Client
-// frames are few and small (auth, join, ping; a pong is a few bytes), so the read buffer is small:
-// a larger frame takes another read. The write buffer holds a header and an event frame (350-450
-// bytes), so a frame still goes out in one write; a bigger one (a rare replay of a long change
-// list) takes two.
-const (
-	wsReadBuffer  = 128
-	wsWriteBuffer = 512
-)
-
-// Hijack also swaps net/http's 4 KB read and write buffers for small ones (wsReadBuffer,
-// wsWriteBuffer): an idle connection would hold 8 KB of them. The read buffer is kept when it
-// holds bytes the client sent after the handshake.
-func (w *tunedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err != nil {
-		return conn, brw, err
-	}
-	setSendBuffer(conn, w.sendBuffer)
-	w.conn = conn
-	r, wr := brw.Reader, brw.Writer
-	if r.Buffered() == 0 {
-		r = bufio.NewReaderSize(conn, wsReadBuffer)
-	}
-	if wr.Buffered() == 0 {
-		wr = bufio.NewWriterSize(conn, wsWriteBuffer)
-	}
-	return conn, bufio.NewReadWriter(r, wr), nil
-}
-
-func setSendBuffer(conn net.Conn, size int) {
-	if tc, ok := conn.(interface{ SetWriteBuffer(int) error }); ok && size > 0 {
-		_ = tc.SetWriteBuffer(size)
 	}
 }
 
