@@ -33,7 +33,7 @@ type bench struct {
 }
 
 func newBench(cfg *config, log io.Writer) *bench {
-	b := &bench{cfg: cfg, log: log, dial: newDialer()}
+	b := &bench{cfg: cfg, log: log, dial: newDialer(cfg.batch)}
 	for _, u := range cfg.urls {
 		b.apis = append(b.apis, newAPI(u, 64))
 	}

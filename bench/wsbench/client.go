@@ -29,16 +29,17 @@ type conn interface {
 
 // dialer opens realtime connections.
 type dialer struct {
-	hc *http.Client // for handshakes and SSE streams
+	hc    *http.Client // for handshakes and SSE streams
+	batch bool         // v1 WebSockets ask for batched messages
 }
 
-func newDialer() *dialer {
+func newDialer(batch bool) *dialer {
 	tr := &http.Transport{
 		Proxy:             nil,
 		DialContext:       (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 		DisableKeepAlives: true, // every handshake or stream is its own connection
 	}
-	return &dialer{hc: &http.Client{Transport: tr}}
+	return &dialer{hc: &http.Client{Transport: tr}, batch: batch}
 }
 
 // joinError is a join the server refused (an error frame), or a close before joined.
@@ -58,7 +59,11 @@ func (d *dialer) openWS(ctx context.Context, a *api, u *user, wid string, since 
 		c.CloseNow()
 		return nil, 0, err
 	}
-	if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"auth","token":"`+u.token+`"}`)); err != nil {
+	auth := `{"type":"auth","token":"` + u.token + `"`
+	if d.batch {
+		auth += `,"batch":true`
+	}
+	if err := c.Write(ctx, websocket.MessageText, []byte(auth+"}")); err != nil {
 		return fail(err)
 	}
 	b, err := w.nextCtx(ctx)
@@ -102,22 +107,30 @@ func (d *dialer) dialWS(ctx context.Context, a *api, path string) (*wsConn, erro
 }
 
 type wsConn struct {
-	c   *websocket.Conn
-	buf bytes.Buffer
+	c    *websocket.Conn
+	buf  bytes.Buffer
+	rest []byte // the frames of the current message not returned yet (a batched message)
 }
 
 func (w *wsConn) next() ([]byte, error) { return w.nextCtx(context.Background()) }
 
+// nextCtx returns the next frame: the next line of the current message (a batched message holds
+// several, newline-separated), else of the next message read.
 func (w *wsConn) nextCtx(ctx context.Context) ([]byte, error) {
-	_, r, err := w.c.Reader(ctx)
-	if err != nil {
-		return nil, err
+	if len(w.rest) == 0 {
+		_, r, err := w.c.Reader(ctx)
+		if err != nil {
+			return nil, err
+		}
+		w.buf.Reset()
+		if _, err := w.buf.ReadFrom(r); err != nil {
+			return nil, err
+		}
+		w.rest = w.buf.Bytes()
 	}
-	w.buf.Reset()
-	if _, err := w.buf.ReadFrom(r); err != nil {
-		return nil, err
-	}
-	return w.buf.Bytes(), nil
+	f, rest, _ := bytes.Cut(w.rest, []byte{'\n'})
+	w.rest = rest
+	return f, nil
 }
 
 func (w *wsConn) close(graceful bool) {

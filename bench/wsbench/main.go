@@ -99,6 +99,7 @@ type config struct {
 	restSizes    []int
 
 	sseSubs int
+	batch   bool // v1 WebSockets ask for batched messages at auth
 
 	target    string // targetV1 or targetSocketIO
 	sioSecret []byte // targetSocketIO: the HS256 secret the reference verifies
@@ -216,6 +217,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&restSizes, "rest-sizes", "1000", fmt.Sprintf("rest: work item counts the workspace is seeded to in turn (increasing, comma-separated, at most %d each; e.g. 1000,10000,50000); every operation is measured at each", maxRestSize))
 
 	fs.IntVar(&c.sseSubs, "sse-subs", 500, "clients of the -sse workloads (SSE streams instead of -*-subs/-idle-conns/-churn-clients)")
+	fs.BoolVar(&c.batch, "batch", false, "v1 WebSocket clients ask for batched messages at auth (several frames per message, newline-separated), as the browser client does")
 	fs.StringVar(&c.target, "target", targetV1, "the server: v1 (WorkspaceOps, protocol v1) or socketio (the Socket.io reference of bench/wsbench/reference: idle, fanout and saturate only; tokens signed with $JWT_SECRET)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -128,7 +128,7 @@ func TestOpenSIO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, seq, err := newDialer().openSIO(ctx, newAPI(u, 1), &user{token: "tok"}, "w1")
+	c, seq, err := newDialer(false).openSIO(ctx, newAPI(u, 1), &user{token: "tok"}, "w1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestOpenSIO(t *testing.T) {
 	if _, err := c.next(); !errors.Is(err, errSIOClosed) {
 		t.Errorf("after the disconnect: %v, want errSIOClosed", err)
 	}
-	if _, _, err := newDialer().openSIO(ctx, newAPI(u.JoinPath("nowhere"), 1), &user{token: "tok"}, "w1"); err == nil ||
+	if _, _, err := newDialer(false).openSIO(ctx, newAPI(u.JoinPath("nowhere"), 1), &user{token: "tok"}, "w1"); err == nil ||
 		!strings.Contains(err.Error(), "404") {
 		t.Errorf("a server without socket.io: %v, want a 404", err)
 	}
