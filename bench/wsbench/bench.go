@@ -19,13 +19,14 @@ func since() int64 { return int64(time.Since(epoch)) }
 
 // bench is the state shared by the workloads: the servers, the user pool.
 type bench struct {
-	cfg    *config
-	log    io.Writer
-	apis   []*api  // one per server URL
-	rest   *api    // the first: REST workloads
-	setup  backend // users, workspaces and changes: rest, or the Socket.io reference's
-	dial   *dialer
-	noFile uint64
+	cfg     *config
+	log     io.Writer
+	apis    []*api  // one per server URL
+	rest    *api    // the first: REST workloads
+	setup   backend // users, workspaces and changes: rest, or the Socket.io reference's
+	dial    *dialer
+	noFile  uint64
+	dataset string // what seed made, for the report; "" when nothing
 
 	mu    sync.Mutex
 	users []*user // registered so far, reused by every workload

@@ -52,6 +52,7 @@ if ! "${gen_pin[@]}" "$tmp/wsbench" -url "http://127.0.0.1:$PORT" -pid "$pid" -w
 	-json "$OUT/report.json" -md "$OUT/report.md" \
 	-note "make bench: $pinning; embedded store in $tmp ($store_on); ${NOTE:-no other load assumed}" \
 	-workloads idle,fanout,saturate,churn,fanout-sse,rest \
+	-seed-workspaces 100 -seed-users 300 -seed-members 10 -seed-items 20 \
 	-idle-conns 5000 \
 	-fanout-subs 1000 -fanout-rate 20 -fanout-duration 15s \
 	-saturate-subs 500 -saturate-duration 10s \

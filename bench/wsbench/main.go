@@ -101,6 +101,8 @@ type config struct {
 	sseSubs int
 	batch   bool // v1 WebSockets ask for batched messages at auth
 
+	seedUsers, seedWorkspaces, seedMembers, seedItems int // the dataset made before the workloads (seed.go)
+
 	target    string // targetV1 or targetSocketIO
 	sioSecret []byte // targetSocketIO: the HS256 secret the reference verifies
 }
@@ -134,6 +136,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	b := newBench(cfg, stderr)
 	if err := b.prepare(ctx); err != nil {
 		fmt.Fprintf(stderr, "wsbench: %v\n", err)
+		return 1
+	}
+	if b.dataset, err = b.seed(ctx); err != nil {
+		fmt.Fprintf(stderr, "wsbench: seed: %v\n", err)
 		return 1
 	}
 	var results []*result
@@ -217,6 +223,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&restSizes, "rest-sizes", "1000", fmt.Sprintf("rest: work item counts the workspace is seeded to in turn (increasing, comma-separated, at most %d each; e.g. 1000,10000,50000); every operation is measured at each", maxRestSize))
 
 	fs.IntVar(&c.sseSubs, "sse-subs", 500, "clients of the -sse workloads (SSE streams instead of -*-subs/-idle-conns/-churn-clients)")
+	fs.IntVar(&c.seedUsers, "seed-users", 300, "dataset: users registered before the workloads (with -seed-workspaces)")
+	fs.IntVar(&c.seedWorkspaces, "seed-workspaces", 0, "dataset: workspaces made before the workloads, with their members and work items (0: none; make bench and bench-compare seed 100)")
+	fs.IntVar(&c.seedMembers, "seed-members", 10, "dataset: members of each seeded workspace, the owner included")
+	fs.IntVar(&c.seedItems, "seed-items", 20, "dataset: work items of each seeded workspace, each moved DRAFT -> ACTIVE")
 	fs.BoolVar(&c.batch, "batch", false, "v1 WebSocket clients ask for batched messages at auth (several frames per message, newline-separated), as the browser client does")
 	fs.StringVar(&c.target, "target", targetV1, "the server: v1 (WorkspaceOps, protocol v1) or socketio (the Socket.io reference of bench/wsbench/reference: idle, fanout and saturate only; tokens signed with $JWT_SECRET)")
 	if err := fs.Parse(args); err != nil {
@@ -292,6 +302,10 @@ func (c *config) validate() error {
 		if d <= 0 || d > maxDuration {
 			return fmt.Errorf("%s must be in (0, %s]", name, maxDuration)
 		}
+	}
+	if c.seedWorkspaces < 0 || c.seedWorkspaces > 10000 || (c.seedWorkspaces > 0 && (c.seedUsers < 1 || c.seedUsers > maxConns ||
+		c.seedMembers < 1 || c.seedMembers > c.seedUsers || c.seedItems < 0 || c.seedItems > 1000)) {
+		return fmt.Errorf("-seed-workspaces must be 0..10000; with it, -seed-users 1..%d, -seed-members 1..-seed-users, -seed-items 0..1000", maxConns)
 	}
 	if c.timeout <= 0 || c.timeout > time.Hour {
 		return errors.New("-timeout must be in (0, 1h]")

@@ -101,6 +101,9 @@ func newReport(cfg *config, b *bench, results []*result) *report {
 		env.add("server_open_files_limit", openFilesLimit(cfg.pids[0]))
 	}
 	env.add("loadgen_open_files_limit", b.noFile)
+	if b.dataset != "" {
+		env.add("dataset", "seeded before the workloads: "+b.dataset)
+	}
 	return &report{At: time.Now().UTC(), Note: cfg.note, Env: env, Results: results}
 }
 
