@@ -11,7 +11,8 @@
 //	             join with resume/replay and the seam to the live stream, leave, removal,
 //	             limits; its frames go out through its outbox (outbox.go)
 //	hub          rooms, ordering, fan-out (hub.go, room.go, users.go, sequencer.go): the
-//	             workspace:{id} rooms with their sequencers, the user:{id} rooms
+//	             workspace:{id} rooms with their sequencers, the user:{id} rooms, and who may
+//	             read which workspace lately (readers.go, forgotten by the entries that evict)
 //
 // One delivery: the Bus (bus.go; the audit log's Broadcaster in-process, adapters/natsbus with
 // several instances) calls Hub.deliver → room.receive → sequencer (seq order, duplicates

@@ -29,6 +29,7 @@ type Hub struct {
 	stopBus func()
 	deps    *roomDeps
 	users   *userRooms
+	readers *readers // who may read which workspace, lately
 
 	catchUpPending chan struct{} // capacity 1: a catch-up is scheduled and has not started
 	catchUpMu      sync.Mutex    // one catch-up at a time
@@ -62,6 +63,7 @@ func New(d Deps) (*Hub, error) {
 		opts: o, auth: d.Auth, az: d.Authz, replay: d.Replay, log: o.Log, clock: o.Clock, bus: d.Bus, users: users,
 		deps: &roomDeps{replay: d.Replay, log: o.Log, clock: o.Clock, users: users, fillWait: o.FillWait,
 			replayLimit: o.ReplayLimit, bufferLimit: o.QueueSize},
+		readers:        newReaders(o.Clock),
 		catchUpPending: make(chan struct{}, 1),
 		rooms:          map[string]*room{}, sessions: map[*session]struct{}{}, revoked: map[string]revokedAt{},
 	}
@@ -162,8 +164,16 @@ func (h *Hub) maybeDrop(r *room) {
 	}
 }
 
-// deliver receives an entry from the bus. It never blocks on a peer.
+// deliver receives an entry from the bus. It never blocks on a peer. An entry that evicts also
+// makes the hub forget who may read the workspace, whether or not this hub has its room.
 func (h *Hub) deliver(e auditlog.Entry) {
+	spec, _ := events.Of(e.Event)
+	switch spec.Evicts {
+	case events.EvictSubject:
+		h.readers.forget(e.WorkspaceID, spec.Subject(e.TargetType, e.TargetID, e.Data)) // "" (unknown): everyone
+	case events.EvictEveryone:
+		h.readers.forget(e.WorkspaceID, "")
+	}
 	h.mu.Lock()
 	r := h.rooms[e.WorkspaceID]
 	h.mu.Unlock()
@@ -177,7 +187,6 @@ func (h *Hub) deliver(e auditlog.Entry) {
 		}
 	}
 	// Nobody is in the workspace's room: only its user room may care, and needs no order.
-	spec, _ := events.Of(e.Event)
 	if uid := spec.Subject(e.TargetType, e.TargetID, e.Data); uid != "" {
 		if b, err := EncodeEvent(e); err == nil {
 			h.users.send(uid, frame{b: b, seq: e.Seq}, nil, nil)
@@ -190,6 +199,7 @@ func (h *Hub) deliver(e auditlog.Entry) {
 // what it delivered, in the background (the bus must not block). Catch-ups run one at a time;
 // requests made before the next one starts reading are served by it.
 func (h *Hub) lost() {
+	h.readers.forgetAll() // a lost entry may have been a removal
 	select {
 	case h.catchUpPending <- struct{}{}:
 	default:

@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/workspaceops/workspaceops/platform/apperr"
-	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/problem"
 )
 
@@ -35,10 +34,7 @@ func (s *session) join(ctx context.Context, ref json.RawMessage, wid string, sin
 	// Subscribe before authorizing: a removal that lands from now on evicts this join, and one
 	// that landed before is seen by the authorization.
 	sb, base := s.subscribe(r)
-	actx, cancel := context.WithTimeout(ctx, dbTimeout)
-	err = s.hub.az.Authorize(actx, wid, s.user(), authz.WorkspaceRead)
-	cancel()
-	if err != nil {
+	if err = s.hub.readers.authorize(ctx, s.hub.az, wid, s.user()); err != nil {
 		s.unsubscribe(r, sb)
 		e, logIt := problem.Of(err)
 		if logIt {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/ids"
 	"github.com/workspaceops/workspaceops/platform/problem"
 )
@@ -131,9 +130,7 @@ func (ev *Events) admit(ctx context.Context, value, wid string) (ticket, error) 
 	if err := ev.hub.auth.Recheck(rctx, tk.principal()); err != nil {
 		return ticket{}, err
 	}
-	actx, cancel := context.WithTimeout(ctx, dbTimeout)
-	defer cancel()
-	return tk, ev.hub.az.Authorize(actx, wid, tk.UserID, authz.WorkspaceRead)
+	return tk, ev.hub.readers.authorize(ctx, ev.hub.az, wid, tk.UserID)
 }
 
 // stream runs an admitted stream until the client goes away or the session closes it.
