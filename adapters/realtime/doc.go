@@ -26,7 +26,7 @@
 //	Hub.mu → room.mu → session.mu → outbox.mu
 //	         room.mu → userRooms.mu → outbox.mu
 //
-// Hub.revokedMu, Hub.catchUpMu, pinger.mu and wsConn.deadlineMu are leaves. Nothing holding
+// Hub.revokedMu, Hub.catchUpMu, readers.mu, pinger.mu and wsConn.deadlineMu are leaves. Nothing holding
 // room.mu waits on a peer: an outbox never blocks, except enqueueLive's bounded wait while a
 // writer makes progress (see outbox.enqueueLive).
 //
