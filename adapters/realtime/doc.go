@@ -26,9 +26,9 @@
 //	Hub.mu → room.mu → session.mu → outbox.mu
 //	         room.mu → userRooms.mu → outbox.mu
 //
-// Hub.revokedMu, Hub.catchUpMu, readers.mu, pinger.mu and wsConn.deadlineMu are leaves. Nothing holding
-// room.mu waits on a peer: an outbox never blocks, except enqueueLive's bounded wait while a
-// writer makes progress (see outbox.enqueueLive).
+// Hub.revokedMu, Hub.catchUpMu, readers.mu, pinger.mu and wsConn.deadlineMu are leaves.
+// Nothing holding room.mu waits on a peer: an outbox never blocks, except enqueueLive's bounded
+// wait while a writer makes progress (see outbox.enqueueLive).
 //
 // Time: protocol timers (auth deadline, token expiry, gap fill, tickets, revocations) run on
 // Options.Clock, so tests move a manual clock instead of sleeping; socket deadlines and the
