@@ -79,14 +79,19 @@ func Names() []Name {
 	return out
 }
 
+// byName indexes the catalogue: the hub looks an event up for every entry it delivers.
+var byName = func() map[Name]Spec {
+	m := make(map[Name]Spec, len(catalogue))
+	for _, c := range catalogue {
+		m[c.Name] = c
+	}
+	return m
+}()
+
 // Of returns the catalogue's spec of an event.
 func Of(n Name) (Spec, bool) {
-	for _, c := range catalogue {
-		if c.Name == n {
-			return c, true
-		}
-	}
-	return Spec{}, false
+	s, ok := byName[n]
+	return s, ok
 }
 
 // ActionOf returns the audit action name of an event, e.g. WORK_ITEM_STATUS_CHANGED.
