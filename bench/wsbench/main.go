@@ -27,8 +27,15 @@
 // `join` events with an ack, and each change is a POST /broadcast to the workspace's room, so
 // latencies there are broadcast-only.
 //
-// `wsbench compare -ours A.json -ref B.json` reads two -json reports (ours and the reference's)
-// and writes the ratios of their figures (compare.go); `make bench-compare` runs both and it.
+// -target centrifugo runs the same three against Centrifugo v6 (centrifugo.go: its JSON protocol
+// over /connection/websocket): tokens are HS256 JWTs signed with $JWT_SECRET (its
+// client.token.hmac_secret_key), each client connects and subscribes to workspace:<id> (a
+// namespace any connected user may subscribe to), and each change is a POST /api/publish with
+// $CF_API_KEY whose data is a protocol v1 event frame numbered by wsbench (backend.go).
+//
+// `wsbench compare -ours A.json -ref B.json [-cf C.json]` reads the -json reports (ours, the
+// Socket.io reference's, Centrifugo's) and writes the ratios of their figures (compare.go);
+// `make bench-compare` runs all three and it.
 //
 // Everything is bounded: servers must be on loopback, client counts and durations are capped,
 // and the whole run ends after -timeout. -json and -md write the report files; `make bench`
@@ -101,15 +108,20 @@ type config struct {
 	sseSubs int
 	batch   bool // v1 WebSockets ask for batched messages at auth
 
-	target    string // targetV1 or targetSocketIO
-	sioSecret []byte // targetSocketIO: the HS256 secret the reference verifies
+	target    string // targetV1, targetSocketIO or targetCentrifugo
+	refSecret []byte // targetSocketIO, targetCentrifugo: the HS256 secret the reference verifies
+	cfAPIKey  string // targetCentrifugo: the key of its server HTTP API
 }
 
 // Servers wsbench can load.
 const (
-	targetV1       = "v1"       // WorkspaceOps, realtime protocol v1
-	targetSocketIO = "socketio" // the Socket.io reference of bench/wsbench/reference
+	targetV1         = "v1"         // WorkspaceOps, realtime protocol v1
+	targetSocketIO   = "socketio"   // the Socket.io reference of bench/wsbench/reference
+	targetCentrifugo = "centrifugo" // Centrifugo v6, as make bench-compare configures it
 )
+
+// reference says whether the target is a reference server (not WorkspaceOps).
+func (c *config) reference() bool { return c.target != targetV1 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -218,7 +230,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 
 	fs.IntVar(&c.sseSubs, "sse-subs", 500, "clients of the -sse workloads (SSE streams instead of -*-subs/-idle-conns/-churn-clients)")
 	fs.BoolVar(&c.batch, "batch", false, "v1 WebSocket clients ask for batched messages at auth (several frames per message, newline-separated), as the browser client does")
-	fs.StringVar(&c.target, "target", targetV1, "the server: v1 (WorkspaceOps, protocol v1) or socketio (the Socket.io reference of bench/wsbench/reference: idle, fanout and saturate only; tokens signed with $JWT_SECRET)")
+	fs.StringVar(&c.target, "target", targetV1, "the server: v1 (WorkspaceOps, protocol v1), socketio (the Socket.io reference of bench/wsbench/reference) or centrifugo (Centrifugo v6 configured as compare.sh does: API key $CF_API_KEY); the references run idle, fanout and saturate only, with tokens signed with $JWT_SECRET")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -266,8 +278,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.runID == "" {
 		c.runID = strconv.FormatInt(time.Now().UnixMilli(), 36)
 	}
-	if c.target == targetSocketIO {
-		c.sioSecret = []byte(os.Getenv("JWT_SECRET"))
+	if c.reference() {
+		c.refSecret = []byte(os.Getenv("JWT_SECRET"))
+	}
+	if c.target == targetCentrifugo {
+		c.cfAPIKey = os.Getenv("CF_API_KEY")
 	}
 	return c, c.validate()
 }
@@ -312,17 +327,20 @@ func (c *config) validate() error {
 	}
 	switch c.target {
 	case targetV1:
-	case targetSocketIO:
+	case targetSocketIO, targetCentrifugo:
 		for _, w := range c.workloads {
 			if w != "idle" && w != "fanout" && w != "saturate" {
-				return fmt.Errorf("-target socketio runs idle, fanout and saturate only, not %q", w)
+				return fmt.Errorf("-target %s runs idle, fanout and saturate only, not %q", c.target, w)
 			}
 		}
-		if len(c.sioSecret) < 32 {
-			return errors.New("-target socketio signs tokens with $JWT_SECRET: set it (32+ bytes, the reference's secret)")
+		if len(c.refSecret) < 32 {
+			return fmt.Errorf("-target %s signs tokens with $JWT_SECRET: set it (32+ bytes, the reference's secret)", c.target)
+		}
+		if c.target == targetCentrifugo && c.cfAPIKey == "" {
+			return errors.New("-target centrifugo publishes through its HTTP API: set $CF_API_KEY (its http_api.key)")
 		}
 	default:
-		return fmt.Errorf("-target %q: want v1 or socketio", c.target)
+		return fmt.Errorf("-target %q: want v1, socketio or centrifugo", c.target)
 	}
 	return nil
 }

@@ -168,7 +168,7 @@ func TestSocketIOTargetFlags(t *testing.T) {
 		t.Error("unknown target accepted")
 	}
 	c, err := parseFlags([]string{"-target", "socketio", "-workloads", "idle,fanout,saturate"}, &sb)
-	if err != nil || string(c.sioSecret) != strings.Repeat("s", 32) {
+	if err != nil || string(c.refSecret) != strings.Repeat("s", 32) {
 		t.Errorf("config = %+v, %v", c, err)
 	}
 }
