@@ -154,6 +154,21 @@ type cfRoom struct {
 	seq int64
 }
 
+// cfEventFrame is a publication's data: a protocol v1 event frame, its fields in the order
+// WorkspaceOps writes them (parseFrame's fast path reads that order).
+type cfEventFrame struct {
+	Type        string       `json:"type"`
+	WorkspaceID string       `json:"workspaceId"`
+	Seq         int64        `json:"seq"`
+	Event       string       `json:"event"`
+	Data        cfStatusData `json:"data"`
+}
+
+type cfStatusData struct {
+	TargetID string `json:"targetId"`
+	Status   string `json:"status"`
+}
+
 func newCFBackend(a *api, secret []byte, apiKey string, ttl time.Duration, runID string) *cfBackend {
 	return &cfBackend{refSetup: newRefSetup(secret, ttl, runID), a: a, apiKey: apiKey, rooms: map[string]*cfRoom{}}
 }
@@ -176,8 +191,8 @@ func (s *cfBackend) setStatus(ctx context.Context, _, wid, item, status string) 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	seq := r.seq + 1
-	frame := map[string]any{"type": "event", "workspaceId": wid, "seq": seq, "event": "work-item:status-changed",
-		"data": map[string]string{"targetId": item, "status": status}}
+	frame := cfEventFrame{Type: "event", WorkspaceID: wid, Seq: seq, Event: "work-item:status-changed",
+		Data: cfStatusData{TargetID: item, Status: status}}
 	if err := s.publish(ctx, cfChannel(wid), frame); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}

@@ -149,6 +149,7 @@ func TestCFBackend(t *testing.T) {
 		mu       sync.Mutex
 		inFlight int
 		got      []map[string]any
+		rawData  []json.RawMessage // as sent
 		refuse   bool
 	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -166,13 +167,14 @@ func TestCFBackend(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 		b, _ := io.ReadAll(r.Body)
 		var body map[string]any
-		if err := json.Unmarshal(b, &body); err != nil {
+		var raw struct{ Data json.RawMessage }
+		if err := json.Unmarshal(b, &body); err != nil || json.Unmarshal(b, &raw) != nil {
 			t.Errorf("body %s: %v", b, err)
 		}
 		mu.Lock()
 		inFlight--
 		if !no {
-			got = append(got, body)
+			got, rawData = append(got, body), append(rawData, raw.Data)
 		}
 		mu.Unlock()
 		if no {
@@ -205,6 +207,9 @@ func TestCFBackend(t *testing.T) {
 	wg.Wait()
 	if h, _ := s.head(ctx, usr.token, wid); h != 8 || len(got) != 8 {
 		t.Fatalf("head %d after %d publishes, want 8", h, len(got))
+	}
+	if f := parseFrame(rawData[0]); f.typ != "event" || f.seq != 1 || f.event != "work-item:status-changed" || f.targetID != "item" {
+		t.Errorf("the first publication's data reads as %+v", f)
 	}
 	for i, body := range got {
 		data, _ := body["data"].(map[string]any)
