@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-
-	"github.com/coder/websocket"
 )
 
 // The Centrifugo client of -target centrifugo: its JSON protocol (client protocol v2) over the
@@ -171,7 +169,7 @@ func (c *cfConn) handshake(ctx context.Context, token string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.write(ctx, b); err != nil {
+		if err := c.ws.writeText(ctx, b); err != nil {
 			return fmt.Errorf("centrifugo %s: %w", what, err)
 		}
 		for {
@@ -210,7 +208,7 @@ func (c *cfConn) read(ctx context.Context) (cfPacket, error) {
 		}
 		switch {
 		case p.ping:
-			if err := c.write(ctx, []byte("{}")); err != nil {
+			if err := c.ws.writeText(ctx, []byte("{}")); err != nil {
 				return cfPacket{}, fmt.Errorf("pong: %w", err)
 			}
 			continue
@@ -219,10 +217,6 @@ func (c *cfConn) read(ctx context.Context) (cfPacket, error) {
 		}
 		return p, nil
 	}
-}
-
-func (c *cfConn) write(ctx context.Context, b []byte) error {
-	return c.ws.c.Write(ctx, websocket.MessageText, b)
 }
 
 func (c *cfConn) next() ([]byte, error) {

@@ -17,6 +17,47 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
+// wsServer is a scripted WebSocket server on loopback.
+type wsServer struct{ *httptest.Server }
+
+func (s wsServer) URL() *url.URL {
+	u, err := url.Parse(s.Server.URL)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// scriptedWS serves one script per WebSocket accepted at a request accept admits (else 404):
+// expect reads the next message and reports an error when it is not want; send writes one.
+// The server closes with the test.
+func scriptedWS(t *testing.T, ctx context.Context, accept func(*http.Request) bool,
+	script func(c *websocket.Conn, expect func(want string) bool, send func(string))) wsServer {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !accept(r) {
+			http.NotFound(w, r)
+			return
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		expect := func(want string) bool {
+			_, b, err := c.Read(ctx)
+			if err != nil || string(b) != want {
+				t.Errorf("server read %q (%v), want %q", b, err, want)
+				return false
+			}
+			return true
+		}
+		script(c, expect, func(s string) { _ = c.Write(ctx, websocket.MessageText, []byte(s)) })
+	}))
+	t.Cleanup(srv.Close)
+	return wsServer{srv}
+}
+
 func TestParseCFLine(t *testing.T) {
 	frame := `{"type":"event","workspaceId":"w1","seq":3,"event":"work-item:status-changed","data":{"targetId":"i1","status":"DONE"}}`
 	tests := []struct {
@@ -61,47 +102,25 @@ func TestParseCFLine(t *testing.T) {
 func TestOpenCF(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/connection/websocket" {
-			http.NotFound(w, r)
-			return
-		}
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		expect := func(want string) bool {
-			_, b, err := c.Read(ctx)
-			if err != nil || string(b) != want {
-				t.Errorf("server read %q (%v), want %q", b, err, want)
-				return false
+	srv := scriptedWS(t, ctx, func(r *http.Request) bool { return r.URL.Path == "/connection/websocket" },
+		func(c *websocket.Conn, expect func(string) bool, send func(string)) {
+			if !expect(`{"id":1,"connect":{"token":"tok"}}`) {
+				return
 			}
-			return true
-		}
-		send := func(s string) { _ = c.Write(ctx, websocket.MessageText, []byte(s)) }
-		if !expect(`{"id":1,"connect":{"token":"tok"}}`) {
-			return
-		}
-		send(`{"id":1,"connect":{"client":"c1","version":"6.9.1","ping":25,"pong":true}}`)
-		if !expect(`{"id":2,"subscribe":{"channel":"workspace:w1"}}`) {
-			return
-		}
-		send(`{"id":2,"subscribe":{}}` + "\n" + `{"push":{"channel":"workspace:other","pub":{"data":{"type":"event","seq":99}}}}`)
-		send(`{}`)
-		if !expect(`{}`) {
-			return
-		}
-		send(`{"push":{"channel":"workspace:w1","pub":{"data":{"type":"event","workspaceId":"w1","seq":1,"event":"work-item:status-changed","data":{"targetId":"i1"}}}}}` +
-			"\n" + `{"push":{"channel":"workspace:w1","pub":{"data":{"type":"event","workspaceId":"w1","seq":2,"event":"work-item:status-changed","data":{"targetId":"i2"}},"offset":2}}}`)
-		_ = c.Close(websocket.StatusCode(3001), "shutdown")
-	}))
-	defer srv.Close()
-	u, err := url.Parse(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := newDialer(false).openCF(ctx, newAPI(u, 1), &user{token: "tok"}, "w1")
+			send(`{"id":1,"connect":{"client":"c1","version":"6.9.1","ping":25,"pong":true}}`)
+			if !expect(`{"id":2,"subscribe":{"channel":"workspace:w1"}}`) {
+				return
+			}
+			send(`{"id":2,"subscribe":{}}` + "\n" + `{"push":{"channel":"workspace:other","pub":{"data":{"type":"event","seq":99}}}}`)
+			send(`{}`)
+			if !expect(`{}`) {
+				return
+			}
+			send(`{"push":{"channel":"workspace:w1","pub":{"data":{"type":"event","workspaceId":"w1","seq":1,"event":"work-item:status-changed","data":{"targetId":"i1"}}}}}` +
+				"\n" + `{"push":{"channel":"workspace:w1","pub":{"data":{"type":"event","workspaceId":"w1","seq":2,"event":"work-item:status-changed","data":{"targetId":"i2"}},"offset":2}}}`)
+			_ = c.Close(websocket.StatusCode(3001), "shutdown")
+		})
+	c, err := newDialer(false).openCF(ctx, newAPI(srv.URL(), 1), &user{token: "tok"}, "w1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,20 +138,15 @@ func TestOpenCF(t *testing.T) {
 		t.Errorf("after the close: %v (code %d), want code 3001", err, closeCode(err))
 	}
 
-	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		_, _, _ = c.Read(ctx)
-		_ = c.Write(ctx, websocket.MessageText, []byte(`{"id":1,"error":{"code":101,"message":"unauthorized"}}`))
-		_, _, _ = c.Read(ctx)
-	}))
-	defer refuse.Close()
-	ru, _ := url.Parse(refuse.URL)
+	refuse := scriptedWS(t, ctx, func(*http.Request) bool { return true },
+		func(c *websocket.Conn, expect func(string) bool, send func(string)) {
+			if expect(`{"id":1,"connect":{"token":"bad"}}`) {
+				send(`{"id":1,"error":{"code":101,"message":"unauthorized"}}`)
+				_, _, _ = c.Read(ctx)
+			}
+		})
 	var je *joinError
-	if _, err := newDialer(false).openCF(ctx, newAPI(ru, 1), &user{token: "bad"}, "w1"); !errors.As(err, &je) ||
+	if _, err := newDialer(false).openCF(ctx, newAPI(refuse.URL(), 1), &user{token: "bad"}, "w1"); !errors.As(err, &je) ||
 		!strings.Contains(err.Error(), "101: unauthorized") {
 		t.Errorf("a refused connect: %v, want a joinError with 101", err)
 	}

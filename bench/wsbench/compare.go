@@ -308,8 +308,12 @@ func (c *comparison) markdown() ([]byte, error) {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\nWhat differs between the two sides:\n\n" +
-		"- A change on WorkspaceOps is a REST status change (work item update and audit append on the embedded " +
+	if c.cf != nil {
+		b.WriteString("\nWhat differs between the servers:\n\n")
+	} else {
+		b.WriteString("\nWhat differs between the two sides:\n\n")
+	}
+	b.WriteString("- A change on WorkspaceOps is a REST status change (work item update and audit append on the embedded " +
 		"store), so its fanout latency and CPU per delivery include that write, and its saturate rate is bounded " +
 		"by the store; on the reference it is a POST /broadcast, an `io.to(room).emit` with no store: broadcast only. " +
 		"When the writes fall behind the rate asked, fanout skips changes (the changes/s made row) and its latency " +
