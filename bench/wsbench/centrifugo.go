@@ -15,8 +15,9 @@ import (
 // carrying the same id (a result under the method's name, or an error) and sends asynchronous
 // pushes without id ({"push":{"channel":...,"pub":{"data":...}}}). It writes several replies and
 // pushes in one WebSocket message, newline-delimited (wsConn.nextCtx splits them). A ping is an
-// empty reply, {}, answered with an empty command, {}; a disconnect comes in the close frame
-// (older servers also pushed {"push":{"disconnect":...}}).
+// empty reply, {}, answered with an empty command, {} (and only then: an unasked pong is a
+// protocol error); over WebSocket a disconnect comes in the close frame (Centrifugo's other
+// transports push {"push":{"disconnect":...}}, which is handled too).
 
 // cfReply is a decoded Centrifugo reply or push.
 type cfReply struct {

@@ -199,7 +199,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.jsonOut, "json", "", "write the JSON report to this file")
 	fs.StringVar(&c.mdOut, "md", "", "write the markdown report to this file")
 	fs.DurationVar(&c.timeout, "timeout", 20*time.Minute, "the whole run stops after this")
-	fs.DurationVar(&c.waitReady, "wait", 60*time.Second, "wait this long for every server's /readyz")
+	fs.DurationVar(&c.waitReady, "wait", 60*time.Second, "wait this long for every server's /readyz (Centrifugo: /health)")
 
 	fs.IntVar(&c.connsPerUser, "conns-per-user", 20, "connections per user (the server's WSO_WS_MAX_CONNS_PER_USER, default 20, must allow it)")
 	fs.IntVar(&c.dialConcurrency, "dial-concurrency", 64, "connections opened at once")
