@@ -83,5 +83,5 @@ bench-store: ## Go micro-benchmarks of the SQLite store's hot operations at 1,00
 
 .PHONY: bench-compare
 
-bench-compare: ## the same idle/fanout/saturate load on our server and a Socket.io 4.8 reference (Node 20, npm ci); ratios in deploy/bench/compare.md
+bench-compare: ## the same idle/fanout/saturate load on our server, a Socket.io 4.8 reference (Node 20, npm ci) and Centrifugo v6.9.1 (built once into a cache); ratios in deploy/bench/compare.md
 	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; GO=$(GO) NODE=$(NODE) bash bench/wsbench/compare.sh

@@ -23,7 +23,7 @@ type bench struct {
 	log     io.Writer
 	apis    []*api  // one per server URL
 	rest    *api    // the first: REST workloads
-	setup   backend // users, workspaces and changes: rest, or the Socket.io reference's
+	setup   backend // users, workspaces and changes: rest, or a reference's (Socket.io, Centrifugo)
 	dial    *dialer
 	noFile  uint64
 	dataset string // what seed made, for the report; "" when nothing
@@ -40,8 +40,15 @@ func newBench(cfg *config, log io.Writer) *bench {
 	}
 	b.rest = b.apis[0]
 	b.setup = b.rest
-	if cfg.target == targetSocketIO {
-		b.setup = newSIOBackend(b.rest, cfg.sioSecret, cfg.timeout+10*time.Minute, cfg.runID)
+	ttl := cfg.timeout + 10*time.Minute
+	switch cfg.target {
+	case targetSocketIO:
+		b.setup = newSIOBackend(b.rest, cfg.refSecret, ttl, cfg.runID)
+	case targetCentrifugo:
+		b.setup = newCFBackend(b.rest, cfg.refSecret, cfg.cfAPIKey, ttl, cfg.runID)
+		for _, a := range b.apis {
+			a.readyPath = "/health" // compare.sh enables it
+		}
 	}
 	return b
 }
@@ -136,9 +143,13 @@ func (b *bench) runWorkload(ctx context.Context, w string) (*result, error) {
 	}
 	if res != nil {
 		res.Workload = w
-		if b.cfg.target == targetSocketIO {
+		switch b.cfg.target {
+		case targetSocketIO:
 			res.Params.add("target", targetSocketIO)
 			res.Target = "none: this is the Socket.io reference (make bench-compare has the ratios)"
+		case targetCentrifugo:
+			res.Params.add("target", targetCentrifugo)
+			res.Target = "none: this is Centrifugo (make bench-compare has the ratios)"
 		}
 	}
 	return res, err
@@ -221,6 +232,19 @@ func (b *bench) open(ctx context.Context, sse bool, i int, u *user, wid string, 
 	switch {
 	case b.cfg.target == targetSocketIO:
 		return b.dial.openSIO(octx, a, u, wid)
+	case b.cfg.target == targetCentrifugo:
+		c, err := b.dial.openCF(octx, a, u, wid)
+		if err != nil {
+			return nil, 0, err
+		}
+		// Subscribed: every publication from now on reaches c. The backend numbers them, and
+		// its head waits for a publish under way.
+		seq, err := b.setup.head(octx, u.token, wid)
+		if err != nil {
+			c.close(false)
+			return nil, 0, err
+		}
+		return c, seq, nil
 	case sse:
 		return b.dial.openSSE(octx, a, u, wid, since)
 	}

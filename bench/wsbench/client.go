@@ -133,6 +133,11 @@ func (w *wsConn) nextCtx(ctx context.Context) ([]byte, error) {
 	return f, nil
 }
 
+// writeText sends b as one text message.
+func (w *wsConn) writeText(ctx context.Context, b []byte) error {
+	return w.c.Write(ctx, websocket.MessageText, b)
+}
+
 func (w *wsConn) close(graceful bool) {
 	if graceful {
 		_ = w.c.Close(websocket.StatusNormalClosure, "")

@@ -60,8 +60,11 @@ func (r *savedReport) result(workload string) *savedResult {
 	return nil
 }
 
-// metric is a workload's numeric figure (nil when the report has none).
+// metric is a workload's numeric figure (nil when the report, or r, has none).
 func (r *savedReport) metric(workload, metric string) *float64 {
+	if r == nil {
+		return nil
+	}
 	res := r.result(workload)
 	if res == nil {
 		return nil
@@ -81,27 +84,35 @@ type compareRow struct {
 	Ours       *float64 `json:"ours"`
 	SocketIO   *float64 `json:"socketio"`
 	Ratio      *float64 `json:"ratio"`       // ours / socketio; null when either is missing or socketio is 0
-	OursBetter *bool    `json:"ours_better"` // null when equal or unknown
+	OursBetter *bool    `json:"ours_better"` // than socketio; null when equal or unknown
+
+	// Against Centrifugo, when its report was given: the same three.
+	Centrifugo           *float64 `json:"centrifugo,omitempty"`
+	RatioCentrifugo      *float64 `json:"ratio_centrifugo,omitempty"`
+	OursBetterCentrifugo *bool    `json:"ours_better_centrifugo,omitempty"`
 }
 
 // comparison is what `wsbench compare` writes.
 type comparison struct {
-	At       time.Time       `json:"at"`
-	Note     string          `json:"note,omitempty"`
-	Rows     []compareRow    `json:"rows"`
-	Ours     json.RawMessage `json:"ours"`     // the full report of WorkspaceOps
-	SocketIO json.RawMessage `json:"socketio"` // the full report of the reference
+	At         time.Time       `json:"at"`
+	Note       string          `json:"note,omitempty"`
+	Rows       []compareRow    `json:"rows"`
+	Ours       json.RawMessage `json:"ours"`                 // the full report of WorkspaceOps
+	SocketIO   json.RawMessage `json:"socketio"`             // the full report of the Socket.io reference
+	Centrifugo json.RawMessage `json:"centrifugo,omitempty"` // the full report of Centrifugo (-cf)
 
-	ours, ref *savedReport
+	ours, ref, cf *savedReport // cf is nil without -cf
 }
 
-// runCompare is `wsbench compare`: it reads the -json reports of a WorkspaceOps run and of a
-// -target socketio run and writes their figures side by side with the ratios.
+// runCompare is `wsbench compare`: it reads the -json reports of a WorkspaceOps run, of a
+// -target socketio run and (-cf) of a -target centrifugo run and writes their figures side by
+// side with the ratios.
 func runCompare(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wsbench compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	oursPath := fs.String("ours", "", "the -json report of a run against WorkspaceOps")
 	refPath := fs.String("ref", "", "the -json report of a -target socketio run against the reference")
+	cfPath := fs.String("cf", "", "the -json report of a -target centrifugo run (optional: a Centrifugo column)")
 	jsonOut := fs.String("json", "", "write the comparison as JSON to this file")
 	mdOut := fs.String("md", "", "write the comparison as markdown to this file")
 	note := fs.String("note", "", "a line for the comparison (machine, conditions)")
@@ -115,7 +126,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wsbench compare: -ours and -ref are required, and nothing else")
 		return 2
 	}
-	c, err := loadComparison(*oursPath, *refPath)
+	c, err := loadComparison(*oursPath, *refPath, *cfPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "wsbench compare: %v\n", err)
 		return 1
@@ -151,7 +162,8 @@ func loadReport(path string) (json.RawMessage, *savedReport, error) {
 	return raw, &r, nil
 }
 
-func loadComparison(oursPath, refPath string) (*comparison, error) {
+// loadComparison reads the reports; cfPath may be empty (no Centrifugo column).
+func loadComparison(oursPath, refPath, cfPath string) (*comparison, error) {
 	oursRaw, ours, err := loadReport(oursPath)
 	if err != nil {
 		return nil, fmt.Errorf("ours: %w", err)
@@ -160,31 +172,53 @@ func loadComparison(oursPath, refPath string) (*comparison, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reference: %w", err)
 	}
-	return newComparison(ours, ref, oursRaw, refRaw), nil
+	var cfRaw json.RawMessage
+	var cf *savedReport
+	if cfPath != "" {
+		if cfRaw, cf, err = loadReport(cfPath); err != nil {
+			return nil, fmt.Errorf("centrifugo: %w", err)
+		}
+	}
+	return newComparison(ours, ref, cf, oursRaw, refRaw, cfRaw), nil
 }
 
-func newComparison(ours, ref *savedReport, oursRaw, refRaw json.RawMessage) *comparison {
+// against is ours / theirs (nil when either is missing or theirs is 0) and whether ours is
+// better (nil when equal or unknown).
+func against(ours, theirs *float64, lowerBetter bool) (ratio *float64, oursBetter *bool) {
+	if ours == nil || theirs == nil {
+		return nil, nil
+	}
+	o, t := *ours, *theirs
+	if t != 0 {
+		r := round2(o / t)
+		ratio = &r
+	}
+	if o != t {
+		better := (o < t) == lowerBetter
+		oursBetter = &better
+	}
+	return ratio, oursBetter
+}
+
+// newComparison puts the figures of ours beside the Socket.io reference's (ref) and, when cf is
+// not nil, Centrifugo's.
+func newComparison(ours, ref, cf *savedReport, oursRaw, refRaw, cfRaw json.RawMessage) *comparison {
 	c := &comparison{At: time.Now().UTC(), Ours: oursRaw, SocketIO: refRaw, ours: ours, ref: ref}
+	if cf != nil {
+		c.cf, c.Centrifugo = cf, cfRaw
+	}
 	for _, f := range comparedFigures {
 		row := compareRow{Workload: f.workload, Metric: f.metric, Figure: f.figure, Better: "higher",
-			Ours: ours.metric(f.workload, f.metric), SocketIO: ref.metric(f.workload, f.metric)}
+			Ours: ours.metric(f.workload, f.metric), SocketIO: ref.metric(f.workload, f.metric),
+			Centrifugo: c.cf.metric(f.workload, f.metric)}
 		if f.lowerBetter {
 			row.Better = "lower"
 		}
-		if row.Ours == nil && row.SocketIO == nil {
+		if row.Ours == nil && row.SocketIO == nil && row.Centrifugo == nil {
 			continue
 		}
-		if row.Ours != nil && row.SocketIO != nil {
-			o, s := *row.Ours, *row.SocketIO
-			if s != 0 {
-				r := round2(o / s)
-				row.Ratio = &r
-			}
-			if o != s {
-				better := (o < s) == f.lowerBetter
-				row.OursBetter = &better
-			}
-		}
+		row.Ratio, row.OursBetter = against(row.Ours, row.SocketIO, f.lowerBetter)
+		row.RatioCentrifugo, row.OursBetterCentrifugo = against(row.Ours, row.Centrifugo, f.lowerBetter)
 		c.Rows = append(c.Rows, row)
 	}
 	return c
@@ -202,11 +236,11 @@ func fmtFigure(v *float64) string {
 	return fmt.Sprint(*v)
 }
 
-func fmtRatio(r compareRow) string {
-	if r.Ratio == nil {
+func fmtRatio(r *float64) string {
+	if r == nil {
 		return "—"
 	}
-	return fmt.Sprintf("%.2f×", *r.Ratio)
+	return fmt.Sprintf("%.2f×", *r)
 }
 
 func fmtBetter(b *bool) string {
@@ -221,32 +255,65 @@ func fmtBetter(b *bool) string {
 
 func (c *comparison) writeTable(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKLOAD\tFIGURE\tBETTER\tWORKSPACEOPS\tSOCKET.IO\tOURS/SOCKET.IO\tOURS BETTER")
+	head := "WORKLOAD\tFIGURE\tBETTER\tWORKSPACEOPS\tSOCKET.IO\tOURS/SOCKET.IO\tOURS BETTER"
+	if c.cf != nil {
+		head += "\tCENTRIFUGO\tOURS/CENTRIFUGO\tOURS BETTER"
+	}
+	fmt.Fprintln(tw, head)
 	for _, r := range c.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Workload, r.Figure, r.Better, fmtFigure(r.Ours),
-			fmtFigure(r.SocketIO), fmtRatio(r), fmtBetter(r.OursBetter))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Workload, r.Figure, r.Better, fmtFigure(r.Ours),
+			fmtFigure(r.SocketIO), fmtRatio(r.Ratio), fmtBetter(r.OursBetter))
+		if c.cf != nil {
+			fmt.Fprintf(tw, "\t%s\t%s\t%s", fmtFigure(r.Centrifugo), fmtRatio(r.RatioCentrifugo), fmtBetter(r.OursBetterCentrifugo))
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }
 
 func (c *comparison) markdown() ([]byte, error) {
 	var b strings.Builder
-	b.WriteString("# wsbench: WorkspaceOps against the Socket.io reference\n\n")
+	if c.cf != nil {
+		b.WriteString("# wsbench: WorkspaceOps against the Socket.io reference and Centrifugo\n\n")
+	} else {
+		b.WriteString("# wsbench: WorkspaceOps against the Socket.io reference\n\n")
+	}
 	fmt.Fprintf(&b, "Compared at %s by `make bench-compare` (`bench/wsbench/compare.sh`)", c.At.Format(time.RFC3339))
 	if c.Note != "" {
 		fmt.Fprintf(&b, " — %s", c.Note)
 	}
 	b.WriteString(".\n\nThe same `bench/wsbench` workloads, timing and statistics ran against WorkspaceOps " +
 		"(protocol v1) and against the Socket.io 4.8 reference of `bench/wsbench/reference` (`-target socketio`: " +
-		"Socket.IO v5 over Engine.IO v4's websocket transport), each server alone on CPU 0 and wsbench on CPU 1. " +
-		"Ratio = WorkspaceOps / Socket.io.\n\n")
-	b.WriteString("| workload | figure | better | WorkspaceOps | Socket.io | ratio | ours better |\n|---|---|---|---|---|---|---|\n")
-	for _, r := range c.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Workload, cell(r.Figure), r.Better,
-			fmtFigure(r.Ours), fmtFigure(r.SocketIO), fmtRatio(r), fmtBetter(r.OursBetter))
+		"Socket.IO v5 over Engine.IO v4's websocket transport)")
+	if c.cf != nil {
+		b.WriteString(" and Centrifugo v6 (`-target centrifugo`: its JSON protocol over `/connection/websocket`, " +
+			"memory broker, a `workspace` namespace without history)")
 	}
-	b.WriteString("\nWhat differs between the two sides:\n\n" +
-		"- A change on WorkspaceOps is a REST status change (work item update and audit append on the embedded " +
+	b.WriteString(", each server alone on CPU 0 and wsbench on CPU 1. Ratio = WorkspaceOps / Socket.io")
+	if c.cf != nil {
+		b.WriteString(", and WorkspaceOps / Centrifugo in the last three columns")
+	}
+	b.WriteString(".\n\n")
+	if c.cf != nil {
+		b.WriteString("| workload | figure | better | WorkspaceOps | Socket.io | ratio | ours better | Centrifugo | ratio | ours better |\n" +
+			"|---|---|---|---|---|---|---|---|---|---|\n")
+	} else {
+		b.WriteString("| workload | figure | better | WorkspaceOps | Socket.io | ratio | ours better |\n|---|---|---|---|---|---|---|\n")
+	}
+	for _, r := range c.Rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |", r.Workload, cell(r.Figure), r.Better,
+			fmtFigure(r.Ours), fmtFigure(r.SocketIO), fmtRatio(r.Ratio), fmtBetter(r.OursBetter))
+		if c.cf != nil {
+			fmt.Fprintf(&b, " %s | %s | %s |", fmtFigure(r.Centrifugo), fmtRatio(r.RatioCentrifugo), fmtBetter(r.OursBetterCentrifugo))
+		}
+		b.WriteString("\n")
+	}
+	if c.cf != nil {
+		b.WriteString("\nWhat differs between the servers:\n\n")
+	} else {
+		b.WriteString("\nWhat differs between the two sides:\n\n")
+	}
+	b.WriteString("- A change on WorkspaceOps is a REST status change (work item update and audit append on the embedded " +
 		"store), so its fanout latency and CPU per delivery include that write, and its saturate rate is bounded " +
 		"by the store; on the reference it is a POST /broadcast, an `io.to(room).emit` with no store: broadcast only. " +
 		"When the writes fall behind the rate asked, fanout skips changes (the changes/s made row) and its latency " +
@@ -254,10 +321,23 @@ func (c *comparison) markdown() ([]byte, error) {
 		"- WorkspaceOps' connections authenticate with an auth frame and join with a membership check on the " +
 		"store; the reference verifies the JWT in the handshake and joins any room.\n" +
 		"- Socket.io buffers without bound for a slow client; WorkspaceOps evicts it (counted, never silently).\n")
-	for _, side := range []struct {
+	if c.cf != nil {
+		b.WriteString("- On Centrifugo a change is a POST /api/publish to `workspace:<id>` (memory broker, no history, no store): " +
+			"broadcast only, like the reference. It keeps no seq without history, so wsbench numbers the changes (the data is a " +
+			"protocol v1 event frame) and makes one workspace's publishes one at a time so they arrive in order; the Socket.io " +
+			"reference, one Node thread, is as serial. Its connections send a connect command with an HS256 JWT and subscribe " +
+			"to the channel with no membership check (the namespace allows any connected user); it disconnects a client " +
+			"whose queue passes 1 MB (counted as an eviction).\n")
+	}
+	type run struct {
 		name string
 		r    *savedReport
-	}{{"WorkspaceOps", c.ours}, {"Socket.io reference", c.ref}} {
+	}
+	sides := []run{{"WorkspaceOps", c.ours}, {"Socket.io reference", c.ref}}
+	if c.cf != nil {
+		sides = append(sides, run{"Centrifugo", c.cf})
+	}
+	for _, side := range sides {
 		fmt.Fprintf(&b, "\n## %s\n\nRun at %s", side.name, side.r.At.Format(time.RFC3339))
 		if side.r.Note != "" {
 			fmt.Fprintf(&b, " — %s", side.r.Note)
@@ -280,6 +360,10 @@ func (c *comparison) markdown() ([]byte, error) {
 			}
 		}
 	}
-	b.WriteString("\nEvery figure of both runs is in `compare.json` (`ours`, `socketio`).\n")
+	if c.cf != nil {
+		b.WriteString("\nEvery figure of the three runs is in `compare.json` (`ours`, `socketio`, `centrifugo`).\n")
+	} else {
+		b.WriteString("\nEvery figure of both runs is in `compare.json` (`ours`, `socketio`).\n")
+	}
 	return []byte(b.String()), nil
 }

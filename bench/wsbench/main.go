@@ -27,8 +27,15 @@
 // `join` events with an ack, and each change is a POST /broadcast to the workspace's room, so
 // latencies there are broadcast-only.
 //
-// `wsbench compare -ours A.json -ref B.json` reads two -json reports (ours and the reference's)
-// and writes the ratios of their figures (compare.go); `make bench-compare` runs both and it.
+// -target centrifugo runs the same three against Centrifugo v6 (centrifugo.go: its JSON protocol
+// over /connection/websocket): tokens are HS256 JWTs signed with $JWT_SECRET (its
+// client.token.hmac_secret_key), each client connects and subscribes to workspace:<id> (a
+// namespace any connected user may subscribe to), and each change is a POST /api/publish with
+// $CF_API_KEY whose data is a protocol v1 event frame numbered by wsbench (backend.go).
+//
+// `wsbench compare -ours A.json -ref B.json [-cf C.json]` reads the -json reports (ours, the
+// Socket.io reference's, Centrifugo's) and writes the ratios of their figures (compare.go);
+// `make bench-compare` runs all three and it.
 //
 // Everything is bounded: servers must be on loopback, client counts and durations are capped,
 // and the whole run ends after -timeout. -json and -md write the report files; `make bench`
@@ -103,15 +110,20 @@ type config struct {
 
 	seedUsers, seedWorkspaces, seedMembers, seedItems int // the dataset made before the workloads (seed.go)
 
-	target    string // targetV1 or targetSocketIO
-	sioSecret []byte // targetSocketIO: the HS256 secret the reference verifies
+	target    string // targetV1, targetSocketIO or targetCentrifugo
+	refSecret []byte // targetSocketIO, targetCentrifugo: the HS256 secret the reference verifies
+	cfAPIKey  string // targetCentrifugo: the key of its server HTTP API
 }
 
 // Servers wsbench can load.
 const (
-	targetV1       = "v1"       // WorkspaceOps, realtime protocol v1
-	targetSocketIO = "socketio" // the Socket.io reference of bench/wsbench/reference
+	targetV1         = "v1"         // WorkspaceOps, realtime protocol v1
+	targetSocketIO   = "socketio"   // the Socket.io reference of bench/wsbench/reference
+	targetCentrifugo = "centrifugo" // Centrifugo v6, as make bench-compare configures it
 )
+
+// reference says whether the target is a reference server (not WorkspaceOps).
+func (c *config) reference() bool { return c.target != targetV1 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -193,7 +205,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.jsonOut, "json", "", "write the JSON report to this file")
 	fs.StringVar(&c.mdOut, "md", "", "write the markdown report to this file")
 	fs.DurationVar(&c.timeout, "timeout", 20*time.Minute, "the whole run stops after this")
-	fs.DurationVar(&c.waitReady, "wait", 60*time.Second, "wait this long for every server's /readyz")
+	fs.DurationVar(&c.waitReady, "wait", 60*time.Second, "wait this long for every server's /readyz (Centrifugo: /health)")
 
 	fs.IntVar(&c.connsPerUser, "conns-per-user", 20, "connections per user (the server's WSO_WS_MAX_CONNS_PER_USER, default 20, must allow it)")
 	fs.IntVar(&c.dialConcurrency, "dial-concurrency", 64, "connections opened at once")
@@ -228,7 +240,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.seedMembers, "seed-members", 10, "dataset: members of each seeded workspace, the owner included")
 	fs.IntVar(&c.seedItems, "seed-items", 20, "dataset: work items of each seeded workspace, each moved DRAFT -> ACTIVE")
 	fs.BoolVar(&c.batch, "batch", false, "v1 WebSocket clients ask for batched messages at auth (several frames per message, newline-separated), as the browser client does")
-	fs.StringVar(&c.target, "target", targetV1, "the server: v1 (WorkspaceOps, protocol v1) or socketio (the Socket.io reference of bench/wsbench/reference: idle, fanout and saturate only; tokens signed with $JWT_SECRET)")
+	fs.StringVar(&c.target, "target", targetV1, "the server: v1 (WorkspaceOps, protocol v1), socketio (the Socket.io reference of bench/wsbench/reference) or centrifugo (Centrifugo v6 configured as compare.sh does: API key $CF_API_KEY); the references run idle, fanout and saturate only, with tokens signed with $JWT_SECRET")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -276,8 +288,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.runID == "" {
 		c.runID = strconv.FormatInt(time.Now().UnixMilli(), 36)
 	}
-	if c.target == targetSocketIO {
-		c.sioSecret = []byte(os.Getenv("JWT_SECRET"))
+	if c.reference() {
+		c.refSecret = []byte(os.Getenv("JWT_SECRET"))
+	}
+	if c.target == targetCentrifugo {
+		c.cfAPIKey = os.Getenv("CF_API_KEY")
 	}
 	return c, c.validate()
 }
@@ -326,17 +341,20 @@ func (c *config) validate() error {
 	}
 	switch c.target {
 	case targetV1:
-	case targetSocketIO:
+	case targetSocketIO, targetCentrifugo:
 		for _, w := range c.workloads {
 			if w != "idle" && w != "fanout" && w != "saturate" {
-				return fmt.Errorf("-target socketio runs idle, fanout and saturate only, not %q", w)
+				return fmt.Errorf("-target %s runs idle, fanout and saturate only, not %q", c.target, w)
 			}
 		}
-		if len(c.sioSecret) < 32 {
-			return errors.New("-target socketio signs tokens with $JWT_SECRET: set it (32+ bytes, the reference's secret)")
+		if len(c.refSecret) < 32 {
+			return fmt.Errorf("-target %s signs tokens with $JWT_SECRET: set it (32+ bytes, the reference's secret)", c.target)
+		}
+		if c.target == targetCentrifugo && c.cfAPIKey == "" {
+			return errors.New("-target centrifugo publishes through its HTTP API: set $CF_API_KEY (its http_api.key)")
 		}
 	default:
-		return fmt.Errorf("-target %q: want v1 or socketio", c.target)
+		return fmt.Errorf("-target %q: want v1, socketio or centrifugo", c.target)
 	}
 	return nil
 }

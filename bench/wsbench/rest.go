@@ -14,8 +14,9 @@ import (
 
 // api is a REST client of one server.
 type api struct {
-	base string // http://host:port
-	hc   *http.Client
+	base      string // http://host:port
+	hc        *http.Client
+	readyPath string // answers 200 once the server serves: /readyz, Centrifugo's /health
 }
 
 func newAPI(u *url.URL, conns int) *api {
@@ -26,7 +27,7 @@ func newAPI(u *url.URL, conns int) *api {
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	return &api{base: u.String(), hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &api{base: u.String(), hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}, readyPath: "/readyz"}
 }
 
 // httpError is a non-2xx answer.
@@ -213,10 +214,10 @@ func (a *api) ticket(ctx context.Context, token string) (string, error) {
 }
 
 func (a *api) ready(ctx context.Context) error {
-	return a.do(ctx, http.MethodGet, "/readyz", "", nil, nil)
+	return a.do(ctx, http.MethodGet, a.readyPath, "", nil, nil)
 }
 
-// waitReady polls /readyz until it answers 200 or d passes.
+// waitReady polls the ready path until it answers 200 or d passes.
 func (a *api) waitReady(ctx context.Context, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for {

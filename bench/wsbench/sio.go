@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-
-	"github.com/coder/websocket"
 )
 
 // The Socket.IO v5 client of -target socketio, over Engine.IO v4's websocket transport only
@@ -153,7 +151,7 @@ func (s *sioConn) handshake(ctx context.Context, token, wid string) (int64, erro
 	if err != nil {
 		return 0, err
 	}
-	if err := s.write(ctx, encodeSIOMessage(sioConnect, -1, auth)); err != nil {
+	if err := s.ws.writeText(ctx, encodeSIOMessage(sioConnect, -1, auth)); err != nil {
 		return 0, fmt.Errorf("socket.io connect: %w", err)
 	}
 	if p, err = s.read(ctx); err != nil {
@@ -171,7 +169,7 @@ func (s *sioConn) handshake(ctx context.Context, token, wid string) (int64, erro
 		return 0, err
 	}
 	const joinAck = 0
-	if err := s.write(ctx, encodeSIOMessage(sioEvent, joinAck, join)); err != nil {
+	if err := s.ws.writeText(ctx, encodeSIOMessage(sioEvent, joinAck, join)); err != nil {
 		return 0, fmt.Errorf("join: %w", err)
 	}
 	for {
@@ -206,7 +204,7 @@ func (s *sioConn) read(ctx context.Context) (sioPacket, error) {
 		}
 		switch {
 		case p.eio == eioPing:
-			if err := s.write(ctx, append([]byte{eioPong}, p.data...)); err != nil {
+			if err := s.ws.writeText(ctx, append([]byte{eioPong}, p.data...)); err != nil {
 				return sioPacket{}, fmt.Errorf("pong: %w", err)
 			}
 			continue
@@ -215,10 +213,6 @@ func (s *sioConn) read(ctx context.Context) (sioPacket, error) {
 		}
 		return p, nil
 	}
-}
-
-func (s *sioConn) write(ctx context.Context, b []byte) error {
-	return s.ws.c.Write(ctx, websocket.MessageText, b)
 }
 
 func (s *sioConn) next() ([]byte, error) {

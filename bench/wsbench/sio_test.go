@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -86,25 +84,9 @@ func TestSIOEventArg(t *testing.T) {
 func TestOpenSIO(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/socket.io/" || r.URL.Query().Get("EIO") != "4" || r.URL.Query().Get("transport") != "websocket" {
-			http.NotFound(w, r)
-			return
-		}
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		expect := func(want string) bool {
-			_, b, err := c.Read(ctx)
-			if err != nil || string(b) != want {
-				t.Errorf("server read %q (%v), want %q", b, err, want)
-				return false
-			}
-			return true
-		}
-		send := func(s string) { _ = c.Write(ctx, websocket.MessageText, []byte(s)) }
+	srv := scriptedWS(t, ctx, func(r *http.Request) bool {
+		return r.URL.Path == "/socket.io/" && r.URL.Query().Get("EIO") == "4" && r.URL.Query().Get("transport") == "websocket"
+	}, func(c *websocket.Conn, expect func(string) bool, send func(string)) {
 		send(`0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`)
 		if !expect(`40{"token":"tok"}`) {
 			return
@@ -122,12 +104,8 @@ func TestOpenSIO(t *testing.T) {
 		send(`42["event",{"type":"event","workspaceId":"w1","seq":6,"event":"work-item:status-changed","data":{"targetId":"i1"}}]`)
 		send(`41`)
 		_, _, _ = c.Read(ctx)
-	}))
-	defer srv.Close()
-	u, err := url.Parse(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
+	u := srv.URL()
 	c, seq, err := newDialer(false).openSIO(ctx, newAPI(u, 1), &user{token: "tok"}, "w1")
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +146,7 @@ func TestSocketIOTargetFlags(t *testing.T) {
 		t.Error("unknown target accepted")
 	}
 	c, err := parseFlags([]string{"-target", "socketio", "-workloads", "idle,fanout,saturate"}, &sb)
-	if err != nil || string(c.sioSecret) != strings.Repeat("s", 32) {
+	if err != nil || string(c.refSecret) != strings.Repeat("s", 32) {
 		t.Errorf("config = %+v, %v", c, err)
 	}
 }
