@@ -35,15 +35,17 @@ import (
 // per connection with the GC's headroom (the spread is the RSS before connecting), kernel
 // socket buffers aside, where a handler, a writer and a ticker per connection cost 33-58 KB.
 type WebSocket struct {
-	hub     *Hub
-	opts    Options
-	origins []string // coder/websocket matches a pattern with "://" against scheme://host
-	pings   pinger   // every connection's ping schedule
+	hub      *Hub
+	opts     Options
+	origins  []string // coder/websocket matches a pattern with "://" against scheme://host
+	pings    pinger   // every connection's ping schedule
+	handlers handlers // where the frames of every connection are handled
 }
 
 // NewWebSocket returns the WebSocket transport of the hub.
 func NewWebSocket(h *Hub) *WebSocket {
-	return &WebSocket{hub: h, opts: h.opts, origins: slices.Clone(h.opts.AllowedOrigins)}
+	return &WebSocket{hub: h, opts: h.opts, origins: slices.Clone(h.opts.AllowedOrigins),
+		handlers: handlers{waiting: make(chan func())}}
 }
 
 // ServeHTTP accepts a WebSocket, authenticated by its handshake's Authorization header or,
@@ -161,19 +163,53 @@ func (c *wsConn) recover(ctx context.Context) {
 	}
 }
 
-// inTurn runs f on a goroutine of its own and waits for it. A goroutine's stack keeps the size
-// it ever grew to (until a GC shrinks it, a halving at a time), and handling a frame goes deep
-// (JSON decoding, a join's reads of the log and of membership): on the reader, every idle
-// connection would keep 8-16 KB of stack for good. The helper's stack goes back to the runtime
-// when it exits, and waiting for it keeps the frames handled in order.
+// inTurn runs f on one of the hub's frame handlers (handlers) and waits for it. A goroutine's
+// stack keeps the size it ever grew to (until a GC shrinks it, a halving at a time), and
+// handling a frame goes deep (JSON decoding, a join's reads of the log and of membership): on
+// the reader, every idle connection would keep 8-16 KB of stack for good. Waiting keeps the
+// frames of a connection handled in order.
 func (c *wsConn) inTurn(ctx context.Context, f func()) {
 	done := make(chan struct{})
-	go func() {
+	c.ws.handlers.run(func() {
 		defer close(done)
 		defer c.recover(ctx)
 		f()
-	}()
+	})
 	<-done
+}
+
+// handlerIdle is how long a frame handler waits for another frame before it exits.
+const handlerIdle = 10 * time.Second
+
+// handlers run the frames of every connection on goroutines that outlive one frame: a
+// goroutine started per frame would grow its stack (a copy at each doubling) on every frame,
+// the larger part of a connect's CPU after the system calls. There are as many as frames are
+// handled at once, and one that waits handlerIdle for work exits.
+type handlers struct {
+	waiting chan func() // unbuffered: a send succeeds only when a handler is waiting
+}
+
+// run hands f to a waiting handler, or starts one.
+func (h *handlers) run(f func()) {
+	select {
+	case h.waiting <- f:
+	default:
+		go h.loop(f)
+	}
+}
+
+func (h *handlers) loop(f func()) {
+	idle := time.NewTimer(handlerIdle)
+	defer idle.Stop()
+	for {
+		f()
+		idle.Reset(handlerIdle)
+		select {
+		case f = <-h.waiting:
+		case <-idle.C:
+			return
+		}
+	}
 }
 
 // readLoop reads client frames until the connection fails or closes, handling each in turn.

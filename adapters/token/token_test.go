@@ -113,3 +113,50 @@ func TestNewRejectsWeakConfig(t *testing.T) {
 		}
 	}
 }
+
+// A token verified once is remembered, but only within the window its claims make it valid in:
+// the second look at an expired or not-yet-valid token refuses it as the first would.
+func TestVerifiedTokenHoldsOnlyWithinItsClaims(t *testing.T) {
+	j := newJWT(t)
+	nbf := now.Add(time.Minute)
+	tok := sign(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"sub": "u", "iss": "wso", "aud": "wso-api",
+		"iat": now.Unix(), "nbf": nbf.Unix(), "exp": now.Add(time.Hour).Unix(), "gen": 2})
+	if _, err := j.Verify(tok, now); !errors.Is(err, identity.ErrInvalidToken) {
+		t.Fatalf("before nbf: %v", err)
+	}
+	if p, err := j.Verify(tok, nbf); err != nil || p.UserID != "u" || p.Generation != 2 {
+		t.Fatalf("at nbf: %+v, %v", p, err)
+	}
+	for _, at := range []time.Time{now, nbf.Add(-6 * time.Second), now.Add(time.Hour + 5*time.Second)} {
+		if _, err := j.Verify(tok, at); !errors.Is(err, identity.ErrInvalidToken) {
+			t.Errorf("remembered token accepted at %v: %v", at, err)
+		}
+	}
+	for _, at := range []time.Time{nbf.Add(-5 * time.Second), now.Add(time.Hour + 4*time.Second)} {
+		if _, err := j.Verify(tok, at); err != nil {
+			t.Errorf("remembered token refused at %v (within the leeway): %v", at, err)
+		}
+	}
+	// Another secret's verifier never saw it: remembering is per verifier, so per secret.
+	other, err := New(Config{Secret: []byte("another secret of thirty-two bytes!"), Issuer: "wso", Audience: "wso-api", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Verify(tok, nbf); !errors.Is(err, identity.ErrInvalidToken) {
+		t.Errorf("another secret accepted the token: %v", err)
+	}
+}
+
+func TestVerifiedTokensAreBounded(t *testing.T) {
+	var v verified
+	p := identity.Principal{UserID: "u"}
+	for i := range maxVerified + 10 {
+		v.put(fmt.Sprint("t", i), p, now, now.Add(time.Hour), now)
+	}
+	if n := len(v.tokens); n > maxVerified {
+		t.Fatalf("%d tokens remembered, at most %d", n, maxVerified)
+	}
+	if _, ok := v.get(fmt.Sprint("t", maxVerified+9), now); !ok {
+		t.Error("the token put last is forgotten")
+	}
+}

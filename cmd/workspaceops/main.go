@@ -184,7 +184,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 		defer stopDebug()
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	// No TCP keep-alive probes: a WebSocket's pings and the server's timeouts find dead peers,
+	// and setting them up is three system calls on every accepted connection.
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
