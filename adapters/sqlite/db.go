@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -55,6 +56,13 @@ type DB struct {
 	// observe, when set (tests), is told every statement before it runs: the query-plan test
 	// explains each one. An atomic load per statement, no lock, on the hot path.
 	observe atomic.Pointer[func(query string, args []any)]
+
+	// stmts are the statements prepared once on the writer (w) and the read pool (r).
+	stmts struct {
+		mu    sync.Mutex
+		w, r  map[string]*sql.Stmt
+		later map[string]struct{} // run in a transaction before they were kept: prepareLater
+	}
 }
 
 // Open locks dir, opens (or creates) its database, applies pending migrations and returns it.
@@ -86,6 +94,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, err
 	}
 	d := &DB{path: path, unlock: unlock, contentDir: filepath.Join(dir, ContentDir), tmpDir: filepath.Join(dir, ContentDir, "tmp")}
+	d.stmts.w, d.stmts.r, d.stmts.later = map[string]*sql.Stmt{}, map[string]*sql.Stmt{}, map[string]struct{}{}
 	if err := os.MkdirAll(d.tmpDir, 0o700); err != nil {
 		_ = unlock()
 		return nil, storeError("sqlite: create content directory: %w", err)
@@ -172,6 +181,14 @@ func (d *DB) Ping(ctx context.Context) error {
 // Close checkpoints and closes the database, then releases the directory.
 func (d *DB) Close() error {
 	var errs []error
+	d.stmts.mu.Lock()
+	for _, m := range []map[string]*sql.Stmt{d.stmts.w, d.stmts.r} {
+		for q, st := range m {
+			errs = append(errs, st.Close())
+			delete(m, q)
+		}
+	}
+	d.stmts.mu.Unlock()
 	if d.r != nil {
 		errs = append(errs, d.r.Close())
 	}
@@ -207,17 +224,117 @@ type querier interface {
 
 func (d *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
 	d.seen(query, args)
-	return q.ExecContext(ctx, query, args...)
+	return d.prepared(ctx, q, query).ExecContext(ctx, query, args...)
 }
 
 func (d *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
 	d.seen(query, args)
-	return q.QueryContext(ctx, query, args...)
+	return d.prepared(ctx, q, query).QueryContext(ctx, query, args...)
 }
 
 func (d *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	d.seen(query, args)
-	return q.QueryRowContext(ctx, query, args...)
+	return d.prepared(ctx, q, query).QueryRowContext(ctx, query, args...)
+}
+
+// maxStmts bounds the statements kept prepared per pool: the queries are constants or built from
+// a few filters, and one built from input beyond that (a long id list) is parsed each time.
+const maxStmts = 256
+
+// prepared is q with query prepared once and kept: parsing and planning a statement costs
+// more than running most of them (a by-id read or the audit append: about three quarters of the
+// statement's time in a profile). database/sql prepares a kept statement again, once, on each
+// connection of the pool it runs on. q itself answers when the statement is not prepared yet in
+// a transaction (the writer's one connection is the transaction's: it is prepared after it,
+// prepareLater), cannot be prepared (its error comes with the call) or the cache is full.
+func (d *DB) prepared(ctx context.Context, q querier, query string) querier {
+	var (
+		db    *sql.DB
+		cache map[string]*sql.Stmt
+		tx    *sql.Tx
+	)
+	switch v := q.(type) {
+	case *sql.Tx: // only the writer runs transactions (tx)
+		db, cache, tx = d.w, d.stmts.w, v
+	case *sql.DB:
+		db, cache = v, d.stmts.r
+		if v == d.w {
+			cache = d.stmts.w
+		}
+	default:
+		return q
+	}
+	d.stmts.mu.Lock()
+	st, full := cache[query], len(cache) >= maxStmts
+	if st == nil && tx != nil && !full {
+		d.stmts.later[query] = struct{}{}
+	}
+	d.stmts.mu.Unlock()
+	switch {
+	case st == nil && (tx != nil || full):
+		return q
+	case st == nil:
+		if st = d.prepare(ctx, db, cache, query); st == nil {
+			return q
+		}
+	}
+	if tx != nil {
+		return stmtQuerier{tx.StmtContext(ctx, st)}
+	}
+	return stmtQuerier{st}
+}
+
+// prepare prepares query on db and keeps it in cache (nil: not kept). The lock is not held
+// while preparing: that may wait for a connection, and the writer's is held by a transaction
+// that may itself be looking a statement up.
+func (d *DB) prepare(ctx context.Context, db *sql.DB, cache map[string]*sql.Stmt, query string) *sql.Stmt {
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	d.stmts.mu.Lock()
+	defer d.stmts.mu.Unlock()
+	if kept, ok := cache[query]; ok {
+		_ = st.Close()
+		return kept
+	}
+	if len(cache) >= maxStmts {
+		_ = st.Close()
+		return nil
+	}
+	cache[query] = st
+	return st
+}
+
+// prepareLater prepares on the writer the statements a transaction ran unprepared.
+func (d *DB) prepareLater(ctx context.Context) {
+	d.stmts.mu.Lock()
+	later := d.stmts.later
+	if len(later) == 0 {
+		d.stmts.mu.Unlock()
+		return
+	}
+	d.stmts.later = map[string]struct{}{}
+	d.stmts.mu.Unlock()
+	for query := range later {
+		d.prepare(ctx, d.w, d.stmts.w, query)
+	}
+}
+
+// stmtQuerier runs a prepared statement through the querier interface (its query argument is
+// the statement's own).
+type stmtQuerier struct{ st *sql.Stmt }
+
+func (s stmtQuerier) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return s.st.ExecContext(ctx, args...)
+}
+
+func (s stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return s.st.QueryContext(ctx, args...)
+}
+
+func (s stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return s.st.QueryRowContext(ctx, args...)
 }
 
 // tx runs fn in one write transaction (BEGIN IMMEDIATE on the writer connection), committing
@@ -227,6 +344,7 @@ func (d *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return storeError("sqlite: begin: %w", err)
 	}
+	defer d.prepareLater(ctx)
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err

@@ -132,6 +132,8 @@ func (b *bench) runWorkload(ctx context.Context, w string) (*result, error) {
 		res, err = b.idle(ctx, sse)
 	case "fanout":
 		res, err = b.fanout(ctx, sse)
+	case "fanout-wide":
+		res, err = b.fanoutWide(ctx)
 	case "saturate":
 		res, err = b.saturate(ctx, sse)
 	case "churn":
@@ -190,17 +192,40 @@ func (b *bench) poolPrefix(n int) []*user {
 	return b.users[:n:n]
 }
 
-// workspace creates a workspace owned by users[0] whose other users are members (MEMBER).
 // room gets enough users for n connections (one each) and one workspace they all belong to.
 func (b *bench) room(ctx context.Context, n int) ([]*user, string, error) {
-	users, err := b.ensureUsers(ctx, b.usersFor(n, 1))
+	users, wids, err := b.rooms(ctx, n, 1)
 	if err != nil {
 		return nil, "", err
 	}
-	wid, err := b.workspace(ctx, users)
-	return users, wid, err
+	return users, wids[0], nil
 }
 
+// rooms gets enough users for n connections (one each, at least nw) and nw workspaces:
+// workspace w is owned by user w, and user u >= nw is a member of workspace u % nw only, so
+// connection i (user i % len(users)) goes to workspace (i % len(users)) % nw: roomOf.
+func (b *bench) rooms(ctx context.Context, n, nw int) ([]*user, []string, error) {
+	users, err := b.ensureUsers(ctx, b.usersFor(n, nw))
+	if err != nil {
+		return nil, nil, err
+	}
+	wids := make([]string, nw)
+	err = parallel(ctx, nw, 8, func(ctx context.Context, w int) error {
+		group := []*user{users[w]}
+		for u := w + nw; u < len(users); u += nw {
+			group = append(group, users[u])
+		}
+		wid, err := b.workspace(ctx, group)
+		wids[w] = wid
+		return err
+	})
+	return users, wids, err
+}
+
+// roomOf is the workspace (an index of rooms' wids) of connection i.
+func roomOf(i, users, workspaces int) int { return (i % users) % workspaces }
+
+// workspace creates a workspace owned by users[0] whose other users are members (MEMBER).
 func (b *bench) workspace(ctx context.Context, users []*user) (string, error) {
 	b.mu.Lock()
 	b.wsSeq++

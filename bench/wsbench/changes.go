@@ -12,13 +12,12 @@ import (
 // item one change at a time, so the k-th work-item:status-changed event of an item is its k-th
 // flip and a subscriber can find when that change was sent.
 type flipper struct {
-	a          backend
-	token, wid string
-	items      []string
-	idx        map[string]int // item id -> index
-	status     []string       // current status of each item (owned by whoever flips it)
-	sent       [][]atomic.Int64
-	done       []atomic.Int32 // successful flips per item
+	a      backend
+	items  []flipItem
+	idx    map[string]int // item id -> index
+	status []string       // current status of each item (owned by whoever flips it)
+	sent   [][]atomic.Int64
+	done   []atomic.Int32 // successful flips per item
 
 	ok, failed, skipped atomic.Int64
 
@@ -27,21 +26,27 @@ type flipper struct {
 	firstErr string
 }
 
-// newFlipper creates n work items in wid (as owner) and keeps room for perItem send times of
-// each (0: no send times, for workloads that do not measure latency).
-func newFlipper(ctx context.Context, a backend, owner *user, wid string, n, perItem int) (*flipper, error) {
-	f := &flipper{a: a, token: owner.token, wid: wid, items: make([]string, n), idx: map[string]int{},
+// flipItem is a work item, its workspace and the token of the user who flips it.
+type flipItem struct{ id, wid, token string }
+
+// newFlipper creates n work items, item j in workspace wids[j%len(wids)] as owners[j%len(wids)],
+// and keeps room for perItem send times of each (0: no send times, for workloads that do not
+// measure latency).
+func newFlipper(ctx context.Context, a backend, owners []*user, wids []string, n, perItem int) (*flipper, error) {
+	f := &flipper{a: a, items: make([]flipItem, n), idx: map[string]int{},
 		status: make([]string, n), sent: make([][]atomic.Int64, n), done: make([]atomic.Int32, n)}
 	err := parallel(ctx, n, 8, func(ctx context.Context, j int) error {
-		id, err := a.createWorkItem(ctx, owner.token, wid, fmt.Sprintf("wsbench item %d", j))
-		f.items[j] = id
+		it := flipItem{wid: wids[j%len(wids)], token: owners[j%len(wids)].token}
+		id, err := a.createWorkItem(ctx, it.token, it.wid, fmt.Sprintf("wsbench item %d", j))
+		it.id = id
+		f.items[j] = it
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create work items: %w", err)
 	}
-	for j, id := range f.items {
-		f.idx[id] = j
+	for j, it := range f.items {
+		f.idx[it.id] = j
 		f.status[j] = "DRAFT"
 		f.sent[j] = make([]atomic.Int64, perItem)
 	}
@@ -60,7 +65,8 @@ func (f *flipper) flip(ctx context.Context, j int) bool {
 		next = "DRAFT"
 	}
 	t := time.Now()
-	err := f.a.setStatus(ctx, f.token, f.wid, f.items[j], next)
+	it := f.items[j]
+	err := f.a.setStatus(ctx, it.token, it.wid, it.id, next)
 	d := time.Since(t)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -78,6 +84,20 @@ func (f *flipper) flip(ctx context.Context, j int) bool {
 	f.ok.Add(1)
 	f.restLat = append(f.restLat, d)
 	return true
+}
+
+// expected is the deliveries the changes made owe subs: each change, once to every subscriber
+// of its item's workspace (item j is in workspace j % workspaces).
+func (f *flipper) expected(subs []*subscriber, workspaces int) int64 {
+	in := make([]int64, workspaces)
+	for _, s := range subs {
+		in[s.room]++
+	}
+	var n int64
+	for j := range f.items {
+		n += int64(f.done[j].Load()) * in[j%workspaces]
+	}
+	return n
 }
 
 // sentAt is when the k-th flip of item j was sent (0 when unknown).

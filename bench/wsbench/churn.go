@@ -80,7 +80,7 @@ func (b *bench) churn(ctx context.Context, sse bool) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	fl, err := newFlipper(ctx, b.rest, users[0], wid, b.cfg.fanoutItems, 0)
+	fl, err := newFlipper(ctx, b.rest, users[:1], []string{wid}, b.cfg.fanoutItems, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 // subscriber is one connection of fanout or saturate and what it received.
 type subscriber struct {
 	joined int64 // the joined frame's seq
+	room   int   // the workspace it joined (an index of the workload's workspaces)
 
 	// Written by the reader goroutine only; read after it ended, or atomically.
 	delivered atomic.Int64 // fanout: matched status changes; saturate: distinct events in order
@@ -44,14 +45,16 @@ type subscribers struct {
 	closing atomic.Bool
 }
 
-// openSubscribers opens n connections to wid, user i%len(users) for connection i, each with a
-// reader goroutine running onEvent for every event frame.
-func (b *bench) openSubscribers(ctx context.Context, sse bool, n int, users []*user, wid string,
+// openSubscribers opens n connections, connection i as user i%len(users) to workspace
+// wids[roomOf(i, ...)] (rooms' layout), each with a reader goroutine running onEvent for every
+// event frame.
+func (b *bench) openSubscribers(ctx context.Context, sse bool, n int, users []*user, wids []string,
 	onEvent func(s *subscriber, f frameInfo, at int64)) (*subscribers, time.Duration, error) {
 	ss := &subscribers{subs: make([]*subscriber, n), conns: make([]conn, n)}
 	start := time.Now()
 	err := parallel(ctx, n, b.cfg.dialConcurrency, func(ctx context.Context, i int) error {
-		c, joined, err := b.open(ctx, sse, i, users[i%len(users)], wid, -1)
+		room := roomOf(i, len(users), len(wids))
+		c, joined, err := b.open(ctx, sse, i, users[i%len(users)], wids[room], -1)
 		if err != nil {
 			ss.failed.Add(1)
 			ss.first.CompareAndSwap(nil, err.Error())
@@ -60,7 +63,7 @@ func (b *bench) openSubscribers(ctx context.Context, sse bool, n int, users []*u
 			}
 			return nil
 		}
-		s := &subscriber{joined: joined}
+		s := &subscriber{joined: joined, room: room}
 		s.last.Store(joined)
 		ss.subs[i], ss.conns[i] = s, c
 		ss.readers.Go(func() { ss.read(s, c, onEvent) })
@@ -151,13 +154,23 @@ func (b *bench) fanout(ctx context.Context, sse bool) (*result, error) {
 	if sse {
 		n = b.cfg.sseSubs
 	}
-	rate, d := b.cfg.fanoutRate, b.cfg.fanoutDuration
-	users, wid, err := b.room(ctx, n)
+	return b.fanoutOver(ctx, sse, n, 1, b.cfg.fanoutRate)
+}
+
+// fanoutWide: fanout with N subscribers spread over W workspaces, the changes spread over them
+// too (each reaches the N/W subscribers of its workspace).
+func (b *bench) fanoutWide(ctx context.Context) (*result, error) {
+	return b.fanoutOver(ctx, false, b.cfg.wideSubs, b.cfg.wideWorkspaces, b.cfg.wideRate)
+}
+
+func (b *bench) fanoutOver(ctx context.Context, sse bool, n, nw int, rate float64) (*result, error) {
+	d := b.cfg.fanoutDuration
+	users, wids, err := b.rooms(ctx, n, nw)
 	if err != nil {
 		return nil, err
 	}
 	perItem := int(rate*d.Seconds()) + 16
-	fl, err := newFlipper(ctx, b.setup, users[0], wid, b.cfg.fanoutItems, perItem)
+	fl, err := newFlipper(ctx, b.setup, users[:nw], wids, max(b.cfg.fanoutItems, nw), perItem)
 	if err != nil {
 		return nil, err
 	}
@@ -179,20 +192,20 @@ func (b *bench) fanout(ctx context.Context, sse bool) (*result, error) {
 		s.lastAt.Store(at)
 		s.delivered.Add(1)
 	}
-	ss, openTime, err := b.openSubscribers(ctx, sse, n, users, wid, onEvent)
+	ss, openTime, err := b.openSubscribers(ctx, sse, n, users, wids, onEvent)
 	if err != nil {
 		ss.closeAll()
 		return nil, err
 	}
 	opened := int64(len(ss.live()))
-	b.logf("fanout: %d subscribers in %s; %g changes/s for %s", opened, openTime.Round(time.Millisecond), rate, d)
+	b.logf("fanout: %d subscribers over %d workspaces in %s; %g changes/s for %s", opened, nw, openTime.Round(time.Millisecond), rate, d)
 	sleepCtx(ctx, 1500*time.Millisecond) // the items' overview:updated goes by first
 
 	cpu := startCPU(b.cfg.pids)
 	self := startCPU([]int{os.Getpid()})
 	start := since()
 	fl.runRate(ctx, rate, d)
-	expected := fl.ok.Load() * opened
+	expected := fl.expected(ss.live(), nw)
 	complete := waitFor(ctx, b.cfg.drain, func() bool { return ss.delivered() >= expected })
 	serverCPU, wall := cpu.stop()
 	selfCPU, _ := self.stop()
@@ -208,6 +221,9 @@ func (b *bench) fanout(ctx context.Context, sse bool) (*result, error) {
 	evicted, codes := ss.evictions()
 	res := &result{Pass: complete && delivered == expected && evicted == 0}
 	res.Params.add("subscribers", n)
+	if nw > 1 {
+		res.Params.add("workspaces", nw)
+	}
 	res.Params.add("changes_per_s", rate)
 	res.Params.add("seconds", d.Seconds())
 	res.Params.add("transport", transport(sse))
@@ -267,7 +283,7 @@ func (b *bench) saturate(ctx context.Context, sse bool) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	fl, err := newFlipper(ctx, b.setup, users[0], wid, 2*writers, 0)
+	fl, err := newFlipper(ctx, b.setup, users[:1], []string{wid}, 2*writers, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +300,7 @@ func (b *bench) saturate(ctx context.Context, sse bool) (*result, error) {
 		s.lastAt.Store(at)
 		s.delivered.Add(1)
 	}
-	ss, openTime, err := b.openSubscribers(ctx, sse, n, users, wid, onEvent)
+	ss, openTime, err := b.openSubscribers(ctx, sse, n, users, []string{wid}, onEvent)
 	if err != nil {
 		ss.closeAll()
 		return nil, err

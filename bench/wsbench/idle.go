@@ -17,26 +17,11 @@ func (b *bench) idle(ctx context.Context, sse bool) (*result, error) {
 		n = b.cfg.sseSubs
 	}
 	nw := min(b.cfg.idleWorkspaces, n)
-	nu := b.usersFor(n, nw)
-	users, err := b.ensureUsers(ctx, nu)
+	users, wids, err := b.rooms(ctx, n, nw)
 	if err != nil {
 		return nil, err
 	}
-	// Workspace w is owned by user w; user u >= nw is a member of workspace u % nw only, so
-	// each user's connections all go to its one workspace.
-	wids := make([]string, nw)
-	err = parallel(ctx, nw, 8, func(ctx context.Context, w int) error {
-		group := []*user{users[w]}
-		for u := w + nw; u < nu; u += nw {
-			group = append(group, users[u])
-		}
-		wid, err := b.workspace(ctx, group)
-		wids[w] = wid
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
+	nu := len(users)
 	b.logf("idle: %d users, %d workspaces ready; opening %d connections", nu, nw, n)
 	sleepCtx(ctx, time.Second)
 	rssBefore := b.rssKB()
@@ -51,8 +36,7 @@ func (b *bench) idle(ctx context.Context, sse bool) (*result, error) {
 	cpu := startCPU(b.cfg.pids)
 	start := time.Now()
 	_ = parallel(ctx, n, b.cfg.dialConcurrency, func(ctx context.Context, i int) error {
-		u := i % nu
-		c, _, err := b.open(ctx, sse, i, users[u], wids[u%nw], -1)
+		c, _, err := b.open(ctx, sse, i, users[i%nu], wids[roomOf(i, nu, nw)], -1)
 		if err != nil {
 			failed.Add(1)
 			firstErr.CompareAndSwap(nil, err.Error())

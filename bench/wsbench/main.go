@@ -9,6 +9,8 @@
 //	          rate, server RSS (VmRSS of -pid) and KB per connection
 //	fanout    N subscribers in one workspace; R work-item status flips per second through REST;
 //	          end-to-end latency (just before the REST call -> each delivery) and delivered/expected
+//	fanout-wide  the same with -wide-subs subscribers spread over -wide-workspaces workspaces and
+//	          -wide-rate changes/s spread over them too (each reaches one workspace's subscribers)
 //	saturate  N subscribers in one workspace; status flips as fast as the server accepts them for
 //	          D seconds; deliveries/s and losses (seq gaps, evictions)
 //	churn     N clients that disconnect and reconnect at random, resuming with since, while
@@ -20,14 +22,14 @@
 // A workload name with the suffix "-sse" (fanout-sse, idle-sse, ...) runs it over the SSE
 // fallback (GET /events with a ticket) instead of WebSockets, with -sse-subs clients.
 //
-// -target socketio runs idle, fanout and saturate against the Socket.io reference server of
-// bench/wsbench/reference instead, through the same workload, timing and statistics code: the
-// clients speak Socket.IO v5 over Engine.IO v4's websocket transport (sio.go), wsbench signs
+// -target socketio runs idle, fanout, fanout-wide and saturate against the Socket.io reference
+// server of bench/wsbench/reference instead, through the same workload, timing and statistics
+// code: the clients speak Socket.IO v5 over Engine.IO v4's websocket transport (sio.go), wsbench signs
 // their HS256 tokens itself with $JWT_SECRET (the secret the reference verifies), joins are
 // `join` events with an ack, and each change is a POST /broadcast to the workspace's room, so
 // latencies there are broadcast-only.
 //
-// -target centrifugo runs the same three against Centrifugo v6 (centrifugo.go: its JSON protocol
+// -target centrifugo runs the same four against Centrifugo v6 (centrifugo.go: its JSON protocol
 // over /connection/websocket): tokens are HS256 JWTs signed with $JWT_SECRET (its
 // client.token.hmac_secret_key), each client connects and subscribes to workspace:<id> (a
 // namespace any connected user may subscribe to), and each change is a POST /api/publish with
@@ -91,6 +93,9 @@ type config struct {
 	fanoutRate     float64
 	fanoutDuration time.Duration
 	fanoutItems    int
+	wideSubs       int
+	wideWorkspaces int
+	wideRate       float64
 
 	saturateSubs     int
 	saturateDuration time.Duration
@@ -199,7 +204,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	fs.StringVar(&urls, "url", "http://127.0.0.1:4000", "server base URL(s), comma-separated (loopback only); clients are spread over them, REST setup uses the first")
 	fs.StringVar(&pids, "pid", "", "server pid(s), comma-separated, for RSS and CPU from /proc (optional)")
-	fs.StringVar(&workloads, "workloads", "idle,fanout,saturate,churn,rest", "workloads to run, in order: idle, fanout, saturate, churn, rest; add -sse (e.g. fanout-sse) for the SSE fallback")
+	fs.StringVar(&workloads, "workloads", "idle,fanout,saturate,churn,rest", "workloads to run, in order: idle, fanout, fanout-wide, saturate, churn, rest; add -sse (e.g. fanout-sse) for the SSE fallback")
 	fs.StringVar(&c.runID, "run-id", "", "suffix of the users' emails (default: the time)")
 	fs.StringVar(&c.note, "note", "", "a line for the report (machine, conditions)")
 	fs.StringVar(&c.jsonOut, "json", "", "write the JSON report to this file")
@@ -219,6 +224,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.fanoutSubs, "fanout-subs", 2000, "fanout: subscribers in one workspace")
 	fs.Float64Var(&c.fanoutRate, "fanout-rate", 20, "fanout: status changes per second through REST")
 	fs.DurationVar(&c.fanoutDuration, "fanout-duration", 15*time.Second, "fanout: how long changes are made")
+	fs.IntVar(&c.wideSubs, "wide-subs", 10000, "fanout-wide: subscribers, spread over -wide-workspaces")
+	fs.IntVar(&c.wideWorkspaces, "wide-workspaces", 100, "fanout-wide: workspaces the subscribers and the changes are spread over")
+	fs.Float64Var(&c.wideRate, "wide-rate", 100, "fanout-wide: status changes per second through REST, over all the workspaces (for -fanout-duration)")
 	fs.IntVar(&c.fanoutItems, "fanout-items", 16, "fanout and churn: work items flipped (each flips one change at a time)")
 
 	fs.IntVar(&c.saturateSubs, "saturate-subs", 1000, "saturate: subscribers in one workspace")
@@ -240,7 +248,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.seedMembers, "seed-members", 10, "dataset: members of each seeded workspace, the owner included")
 	fs.IntVar(&c.seedItems, "seed-items", 20, "dataset: work items of each seeded workspace, each moved DRAFT -> ACTIVE")
 	fs.BoolVar(&c.batch, "batch", false, "v1 WebSocket clients ask for batched messages at auth (several frames per message, newline-separated), as the browser client does")
-	fs.StringVar(&c.target, "target", targetV1, "the server: v1 (WorkspaceOps, protocol v1), socketio (the Socket.io reference of bench/wsbench/reference) or centrifugo (Centrifugo v6 configured as compare.sh does: API key $CF_API_KEY); the references run idle, fanout and saturate only, with tokens signed with $JWT_SECRET")
+	fs.StringVar(&c.target, "target", targetV1, "the server: v1 (WorkspaceOps, protocol v1), socketio (the Socket.io reference of bench/wsbench/reference) or centrifugo (Centrifugo v6 configured as compare.sh does: API key $CF_API_KEY); the references run idle, fanout, fanout-wide and saturate only, with tokens signed with $JWT_SECRET")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -271,9 +279,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		name, _ := strings.CutSuffix(w, "-sse")
 		switch name {
 		case "idle", "fanout", "saturate", "churn":
-		case "rest":
+		case "rest", "fanout-wide":
 			if name != w {
-				return nil, errors.New("rest has no -sse variant")
+				return nil, fmt.Errorf("%s has no -sse variant", name)
 			}
 		default:
 			return nil, fmt.Errorf("unknown workload %q", w)
@@ -298,7 +306,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 }
 
 func (c *config) validate() error {
-	for name, n := range map[string]int{"-idle-conns": c.idleConns, "-fanout-subs": c.fanoutSubs,
+	for name, n := range map[string]int{"-idle-conns": c.idleConns, "-fanout-subs": c.fanoutSubs, "-wide-subs": c.wideSubs,
 		"-saturate-subs": c.saturateSubs, "-churn-clients": c.churnClients, "-sse-subs": c.sseSubs} {
 		if n < 1 || n > maxConns {
 			return fmt.Errorf("%s must be 1..%d", name, maxConns)
@@ -306,6 +314,7 @@ func (c *config) validate() error {
 	}
 	for name, n := range map[string]int{"-conns-per-user": c.connsPerUser, "-dial-concurrency": c.dialConcurrency,
 		"-register-concurrency": c.regConcurrency, "-idle-workspaces": c.idleWorkspaces, "-fanout-items": c.fanoutItems,
+		"-wide-workspaces":  c.wideWorkspaces,
 		"-saturate-writers": c.saturateWriters, "-rest-clients": c.restClients} {
 		if n < 1 || n > 1000 {
 			return fmt.Errorf("%s must be 1..1000", name)
@@ -325,7 +334,7 @@ func (c *config) validate() error {
 	if c.timeout <= 0 || c.timeout > time.Hour {
 		return errors.New("-timeout must be in (0, 1h]")
 	}
-	for name, r := range map[string]float64{"-fanout-rate": c.fanoutRate, "-churn-rate": c.churnRate} {
+	for name, r := range map[string]float64{"-fanout-rate": c.fanoutRate, "-churn-rate": c.churnRate, "-wide-rate": c.wideRate} {
 		if r <= 0 || r > maxRate {
 			return fmt.Errorf("%s must be in (0, %d]", name, maxRate)
 		}
@@ -343,8 +352,8 @@ func (c *config) validate() error {
 	case targetV1:
 	case targetSocketIO, targetCentrifugo:
 		for _, w := range c.workloads {
-			if w != "idle" && w != "fanout" && w != "saturate" {
-				return fmt.Errorf("-target %s runs idle, fanout and saturate only, not %q", c.target, w)
+			if w != "idle" && w != "fanout" && w != "fanout-wide" && w != "saturate" {
+				return fmt.Errorf("-target %s runs idle, fanout, fanout-wide and saturate only, not %q", c.target, w)
 			}
 		}
 		if len(c.refSecret) < 32 {
