@@ -134,7 +134,7 @@ func TestReactApp(t *testing.T) {
 		)
 	}
 	signIn()
-	wait("signed in, joined W, showing its data", `document.querySelector('#status').textContent === 'open' && window.e2e.joins >= 1 && `+
+	wait("signed in, joined W, showing its data", `document.querySelector('#status').textContent === 'open' && window.e2e.transport() === 'websocket' && window.e2e.joins >= 1 && `+
 		statusOf(item)+` === 'DRAFT' && document.querySelector('#role').textContent === 'MEMBER' && `+settled)
 	if n := num(`window.e2e.rootEffects`); n != 2 {
 		t.Fatalf("the root's mount effect ran %d times; StrictMode in a development build runs it twice", n)
@@ -188,7 +188,7 @@ func TestReactApp(t *testing.T) {
 	}
 	proxy.setMode(proxyPass)
 	wait("the changes made while disconnected", statusOf(item)+` === 'COMPLETED' && `+statusOf(third)+` === 'DRAFT' && document.querySelector('#status').textContent === 'open'`)
-	wait("one live socket", `window.e2e.ws.live === 1 && window.e2e.ws.open === 1`)
+	wait("back on one WebSocket", `window.e2e.transport() === 'websocket' && window.e2e.ws.live === 1 && window.e2e.ws.open === 1`)
 
 	// 5. Short tokens: the page keeps the same socket over at least two more token lifetimes,
 	// refreshing on it, never closed with 4001.

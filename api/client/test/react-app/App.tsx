@@ -7,6 +7,7 @@ import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-quer
 import {
   RealtimeProvider,
   useRealtimeEvent,
+  useRealtime,
   useRealtimeStatus,
   useWorkspaceRealtime,
   workspaceKeys,
@@ -29,13 +30,23 @@ export function App() {
         url={config.api}
         getToken={getToken}
         user={session?.user.id ?? null}
-        options={{ backoff: { initial: 250, max: 2000, stableAfter: 3000 } }}
+        // Short waits keep the test short; back from an SSE fallback (possible if the network
+        // returns mid-restart) within seconds rather than a minute.
+        options={{ backoff: { initial: 250, max: 2000, stableAfter: 3000 }, fallback: { retryWebSocketAfter: 2000 } }}
       >
+        <TransportProbe />
         <Header email={session?.user.email} />
         {session ? <Workspaces /> : <Login />}
       </RealtimeProvider>
     </QueryClientProvider>
   )
+}
+
+// TransportProbe lets the test read the running client's transport.
+function TransportProbe() {
+  const rt = useRealtime()
+  useEffect(() => { e2e.transport = () => rt?.transport ?? null }, [rt])
+  return null
 }
 
 function Header({ email }: { email: string | undefined }) {

@@ -13,6 +13,8 @@ export interface E2E {
   rootEffects: number
   /** how many queries are fetching now */
   fetching: () => number
+  /** the running client's transport: 'websocket', 'sse' or null */
+  transport: () => string | null
   /** the reasons getToken was asked with, in order */
   tokenReasons: string[]
   /** the expiry of every token the app held, in order */
@@ -26,6 +28,7 @@ export const e2e: E2E = {
   joins: 0,
   rootEffects: 0,
   fetching: () => 0,
+  transport: () => null,
   tokenReasons: [],
   tokenExpiries: [],
   ws: { created: 0, live: 0, open: 0, closes: [] },
