@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 NODE ?= node
+NPM ?= npm
 PKGS := ./...
 # make run and make migrate log alike: readable text unless WSO_LOG_FORMAT says otherwise.
 LOG_ENV := WSO_LOG_FORMAT=$${WSO_LOG_FORMAT:-text}
@@ -9,7 +10,7 @@ LOG_ENV := WSO_LOG_FORMAT=$${WSO_LOG_FORMAT:-text}
 # where the end-to-end suite (on SQLite in `make test`) runs on the MongoDB adapter.
 MONGO_PKGS := ./adapters/mongo/... ./cmd/workspaceops/
 
-.PHONY: help run build image test test-unit test-client test-containers lint lint-specs fmt vet generate check-generated migrate clean
+.PHONY: help run build image test test-unit test-client client-deps typecheck-client test-containers lint lint-specs fmt vet generate check-generated migrate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -29,8 +30,22 @@ migrate: ## bring the configured database's schema up to date (SQLite migrations
 test: test-client ## the whole suite: unit, architecture, integration (embedded store), end to end (a real browser included), with -race
 	$(GO) test -race -count=1 $(PKGS)
 
-test-client: ## the realtime browser client's unit tests (api/client; Node's built-in runner, no npm packages)
+test-client: typecheck-client ## the realtime client's unit tests (api/client: Node's built-in runner) and its type check
 	$(NODE) --test api/client/test/
+
+# api/client's dev dependencies (React, TanStack Query, TypeScript, esbuild; pinned in its
+# package-lock.json) for the React entry's tests, tsc and the React browser test. npm ci runs
+# again only when the lockfile changes: node_modules/.package-lock.json is npm's own record.
+CLIENT_DEPS := api/client/node_modules/.package-lock.json
+
+client-deps: $(CLIENT_DEPS) ## install api/client's dev dependencies (npm ci from its committed lockfile)
+
+$(CLIENT_DEPS): api/client/package-lock.json
+	cd api/client && $(NPM) ci --no-audit --no-fund
+
+typecheck-client: client-deps ## tsc --noEmit --strict on the client's types and on the React test app
+	cd api/client && $(NODE) node_modules/typescript/bin/tsc -p tsconfig.json --noEmit --strict
+	cd api/client && $(NODE) node_modules/typescript/bin/tsc -p test/react-app/tsconfig.json --noEmit --strict
 
 test-unit: ## only the fast tests of modules and platform
 	$(GO) test -race -count=1 ./modules/... ./platform/...
@@ -55,11 +70,12 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
-generate: ## regenerate wire_gen.go
+generate: ## regenerate wire_gen.go and the client's event types (api/client/events.{js,d.ts} from api/asyncapi.yaml)
 	$(GO) tool wire gen ./cmd/workspaceops
+	$(GO) run ./api/clientgen -out api/client
 
 check-generated: generate ## fail when generated code is stale
-	git diff --exit-code -- '*wire_gen.go'
+	git diff --exit-code -- '*wire_gen.go' api/client/events.js api/client/events.d.ts
 
 clean:
 	rm -rf bin .build

@@ -14,54 +14,29 @@ export type TokenReason =
   | 'unauthorized' // the server refused or expired the last token (4001): return a NEW one
   | 'ticket' // an SSE ticket is requested (fallback transport)
 
-/** Every event's data carries these standard fields, besides the event's own (see asyncapi.yaml). */
-export interface EventData {
-  targetId: string
-  targetType: 'workspace' | 'member' | 'invitation' | 'user' | 'work-item' | 'document' | 'overview'
-  workspaceId: string
-  /** null when the system acted (expiry sweeper, overview) */
-  actorId: string | null
-  /** RFC 3339 */
-  at: string
-  /** the audit action, e.g. WORK_ITEM_STATUS_CHANGED */
-  action: string
-  /** the audit entry id */
-  entryId: string
-  [field: string]: unknown
-}
+// The events and their data are generated from api/asyncapi.yaml (events.d.ts, `make generate`):
+// one EventMap, event name -> the type of its data, types on(), the React hooks and the
+// invalidation map alike, so a misspelt event or field fails tsc.
+import type { EventMap, EventName, EventData } from './events.js'
+export type { EventMap, EventName, EventData, StandardData, Role, WorkItemStatus, ExpiryStatus } from './events.js'
 
-/** An event frame as handlers receive it. */
-export interface EventFrame<D = EventData> {
-  workspaceId: string
-  /** gap-free, strictly increasing per workspace */
-  seq: number
-  /** the event name, e.g. work-item:status-changed */
-  event: string
-  data: D
-}
+/**
+ * An event frame as handlers receive it. With no type argument it is the union of every
+ * event's frame, so checking `frame.event` narrows `frame.data`.
+ */
+export type EventFrame<E extends EventName = EventName> = {
+  [K in E]: {
+    workspaceId: string
+    /** gap-free, strictly increasing per workspace */
+    seq: number
+    /** the event name, e.g. work-item:status-changed */
+    event: K
+    data: EventMap[K]
+  }
+}[E]
 
-/** The event names of the catalogue (platform/events), plus the client's audit-log:created. */
-export type EventName =
-  | 'workspace:created'
-  | 'workspace:updated'
-  | 'workspace:deleted'
-  | 'workspace:member-invited'
-  | 'workspace:member-joined'
-  | 'workspace:member-updated'
-  | 'workspace:member-removed'
-  | 'workspace:invitation-revoked'
-  | 'work-item:created'
-  | 'work-item:updated'
-  | 'work-item:deleted'
-  | 'work-item:status-changed'
-  | 'work-item:document-linked'
-  | 'work-item:document-unlinked'
-  | 'document:uploaded'
-  | 'document:updated'
-  | 'document:deleted'
-  | 'document:expiry-changed'
-  | 'overview:updated'
-  | 'audit-log:created'
+/** The name the client fires, besides its own name, for every event (each is an audit entry). */
+export type AuditEventName = 'audit-log:created'
 
 export interface ResyncInfo {
   workspaceId: string
@@ -97,6 +72,30 @@ export interface RealtimeError {
 }
 
 export type Unsubscribe = () => void
+
+/** A handler per event name: (data, frame) typed by EventMap. */
+export type EventHandlers = {
+  [E in EventName]: (data: EventMap[E], frame: EventFrame<E>) => void
+}
+
+/** What on() accepts: every name, with the handler it calls. */
+export interface RealtimeHandlers extends EventHandlers {
+  /** every event (each is an audit entry) */
+  'audit-log:created': (data: EventData, frame: EventFrame) => void
+  /** every event, with its name */
+  '*': (event: EventName, data: EventData, frame: EventFrame) => void
+  /** replay was not possible: refetch everything of the workspace */
+  resync: (info: ResyncInfo) => void
+  /** access lost: the workspace is forgotten */
+  removed: (info: RemovedInfo) => void
+  /** in the room, after every (re)join */
+  joined: (info: JoinedInfo) => void
+  /** a refused join, a failing token callback, or (fatal) why the client stopped */
+  error: (err: RealtimeError) => void
+}
+
+/** Every name on() accepts. */
+export type HandlerName = keyof RealtimeHandlers
 
 export interface BackoffOptions {
   /** ms; the first retry waits uniformly 0..initial (default 1000) */
@@ -169,18 +168,16 @@ export declare class RealtimeClient {
   constructor(url: string, options: ConnectOptions)
   readonly status: Status
   readonly transport: Transport | null
+  /** the signed-in user's id, from the server's last `ready` (null before the first) */
+  readonly userId: string | null
   /** the joined workspaces */
   readonly workspaces: string[]
   /** the last seq seen of a joined workspace (what a resume sends as since), or null */
   lastSeq(workspaceId: string): number | null
   join(workspaceId: string, options?: JoinOptions): void
   leave(workspaceId: string): void
-  on(name: '*', handler: (event: string, data: EventData, frame: EventFrame) => void): Unsubscribe
-  on(name: 'resync', handler: (info: ResyncInfo) => void): Unsubscribe
-  on(name: 'removed', handler: (info: RemovedInfo) => void): Unsubscribe
-  on(name: 'joined', handler: (info: JoinedInfo) => void): Unsubscribe
-  on(name: 'error', handler: (err: RealtimeError) => void): Unsubscribe
-  on<D = EventData>(name: EventName | (string & {}), handler: (data: D, frame: EventFrame<D>) => void): Unsubscribe
+  /** registers a handler (see RealtimeHandlers) and returns the function that removes it */
+  on<N extends HandlerName>(name: N, handler: RealtimeHandlers[N]): Unsubscribe
   onStatus(handler: (status: Status, info: { transport: Transport | null }) => void): Unsubscribe
   /** connect now (resuming); restarts a client a fatal error stopped; no-op after close() */
   reconnect(): void
@@ -196,7 +193,7 @@ export declare function backoffDelay(attempt: number, backoff: { initial: number
 
 export declare function endpoints(url: string): { ws: string; events: string; tickets: string }
 
-export declare const AUDIT_EVENT: 'audit-log:created'
+export declare const AUDIT_EVENT: AuditEventName
 export declare const STATUSES: readonly Status[]
 export declare const DEFAULTS: {
   readonly backoff: Required<BackoffOptions>

@@ -133,6 +133,7 @@ export class RealtimeClient {
 
     this._status = 'connecting'
     this._statusTransport = null
+    this._userId = null // who the server says we are (ready.userId)
     this._everOpen = false
     this._closed = false // close() was called: final
     this._stopped = true // not connecting: before start, after close() or a fatal close code
@@ -158,6 +159,9 @@ export class RealtimeClient {
 
   /** The current status: 'connecting' | 'open' | 'reconnecting' | 'offline'. */
   get status() { return this._status }
+
+  /** The signed-in user's id, from the server's last `ready` frame (null before the first). */
+  get userId() { return this._userId }
 
   /** The transport in use: 'websocket' | 'sse', or null while offline. */
   get transport() { return this._stopped ? null : this._mode }
@@ -535,6 +539,7 @@ export class RealtimeClient {
   }
 
   _onReady(conn, f) {
+    if (typeof f.userId === 'string') this._userId = f.userId
     const exp = Date.parse(f.expiresAt)
     const refreshed = conn.ready
     const prevExp = conn.expiresAt

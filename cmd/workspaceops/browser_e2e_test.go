@@ -363,7 +363,13 @@ func startBrowser(t *testing.T, chromium string) context.Context {
 // waitPage waits until the expression is true in the page, failing after browserWait.
 func waitPage(t *testing.T, ctx context.Context, what, expr string) {
 	t.Helper()
-	deadline := time.Now().Add(browserWait)
+	waitPageWithin(t, ctx, browserWait, what, expr)
+}
+
+// waitPageWithin is waitPage with another bound, for waits that span token lifetimes.
+func waitPageWithin(t *testing.T, ctx context.Context, bound time.Duration, what, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
 	var last error
 	for time.Now().Before(deadline) {
 		ok, err := evalPageErr[bool](ctx, "!!("+expr+")")
@@ -373,7 +379,7 @@ func waitPage(t *testing.T, ctx context.Context, what, expr string) {
 		last = err
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("waited %s for %s (%s); last error %v; page state: %s", browserWait, what, expr, last, pageState(ctx))
+	t.Fatalf("waited %s for %s (%s); last error %v; page state: %s", bound, what, expr, last, pageState(ctx))
 }
 
 func evalPage[T any](t *testing.T, ctx context.Context, expr string) T {

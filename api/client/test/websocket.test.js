@@ -10,6 +10,7 @@ test('authenticates with the token callback on open, joins only after ready', as
   await clock.advance(0)
   const ws = FakeWebSocket.last
   assert.equal(ws.url, 'ws://api.test:4000/ws')
+  assert.equal(rt.userId, null)
   assert.deepEqual(reasons, ['connect'])
   ws.open()
   assert.deepEqual(ws.sent, [{ type: 'auth', token: 'tok-1', ref: 'auth', batch: true }])
@@ -18,6 +19,7 @@ test('authenticates with the token callback on open, joins only after ready', as
   assert.deepEqual(statuses, ['connecting/websocket', 'open/websocket'])
   assert.equal(rt.status, 'open')
   assert.equal(rt.transport, 'websocket')
+  assert.equal(rt.userId, 'u', 'who the server says we are')
 
   // A join once ready goes out at once.
   rt.join(W2)
