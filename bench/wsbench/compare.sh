@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench-compare: run the same wsbench workloads (idle, fanout, saturate) against WorkspaceOps,
+# make bench-compare: run the same wsbench workloads (idle, fanout, fanout-wide, saturate) against WorkspaceOps,
 # against the Socket.io reference of bench/wsbench/reference and against Centrifugo, one after the
 # other, each server alone on CPU 0 and wsbench on CPU 1, then write the figures side by side with
 # the ratios (ours / Socket.io, ours / Centrifugo) to $BENCH_OUT/compare.md and compare.json
@@ -12,7 +12,7 @@
 # temporary directory).
 #
 # COMPARE_SIZES replaces the default sizes of the three runs (a quick check:
-# COMPARE_SIZES='-idle-conns 500 -fanout-subs 200 -fanout-duration 5s -saturate-subs 100 -saturate-duration 5s');
+# COMPARE_SIZES='-idle-conns 500 -fanout-subs 200 -fanout-duration 5s -wide-subs 1000 -saturate-subs 100 -saturate-duration 5s');
 # BENCH_FLAGS is added after them to the three runs. Also BENCH_OUT, BENCH_PORT (4790),
 # BENCH_SIO_PORT (4791), BENCH_CF_PORT (4792), BENCH_CACHE (default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/workspaceops-bench), BENCH_NOTE (a line for the reports), NODE
@@ -33,8 +33,8 @@ CF_VERSION=v6.9.1
 CACHE=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/workspaceops-bench}
 cf_bin=$CACHE/centrifugo-$CF_VERSION/centrifugo
 NOTE=${BENCH_NOTE:-no other load assumed}
-SIZES=${COMPARE_SIZES:--idle-conns 5000 -fanout-subs 2000 -fanout-rate 20 -fanout-duration 15s -saturate-subs 1000 -saturate-duration 10s}
-flags="-workloads idle,fanout,saturate $SIZES ${BENCH_FLAGS:-}"
+SIZES=${COMPARE_SIZES:--idle-conns 5000 -fanout-subs 2000 -fanout-rate 20 -fanout-duration 15s -wide-subs 10000 -wide-workspaces 100 -wide-rate 100 -saturate-subs 1000 -saturate-duration 10s}
+flags="-workloads idle,fanout,fanout-wide,saturate $SIZES ${BENCH_FLAGS:-}"
 
 tmp=$(mktemp -d -p "${TMPDIR:-/tmp}" wsbench-compare.XXXXXX)
 ref_pid= # the reference server running: Socket.io, then Centrifugo
