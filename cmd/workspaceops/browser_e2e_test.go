@@ -114,32 +114,7 @@ func TestBrowserRealtimeClient(t *testing.T) {
 		RetryWebSocketAfter: 1500,
 	})
 
-	ctx := startBrowser(t, chromium)
-	consoleLog := &syncBuffer{}
-	go func() {
-		for m, err := range chromedp.Console(ctx) {
-			if err != nil {
-				return
-			}
-			fmt.Fprintf(consoleLog, "%s %s\n", m.Type, m.Text)
-		}
-	}()
-	artifacts := artifactDir(t)
-	shot := func(name string) {
-		path := filepath.Join(artifacts, name)
-		if err := screenshot(ctx, path); err != nil {
-			t.Logf("screenshot %s: %v", path, err)
-			return
-		}
-		t.Logf("screenshot: %s", path)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			shot("browser-realtime-failed.png")
-			t.Logf("page state: %s", pageState(ctx))
-			t.Logf("browser console:\n%s", consoleLog.String())
-		}
-	})
+	ctx, shot := openBrowser(t, chromium, "browser-realtime-failed.png", pageState)
 
 	// 1. The page loads the client from the server, logs in as B, joins W.
 	if err := chromedp.Do(ctx, chromedp.Navigate(page.URL+"/")); err != nil {
@@ -322,6 +297,40 @@ rt.join(cfg.workspace)
 </body>
 </html>
 `))
+
+// openBrowser starts chromium (startBrowser) with its console captured and returns the
+// browser's context and a screenshot function saving into the artifacts directory. A failing
+// test leaves a screenshot (failedShot), the page's state and the console in its log.
+func openBrowser(t *testing.T, chromium, failedShot string, state func(context.Context) string) (context.Context, func(name string)) {
+	t.Helper()
+	ctx := startBrowser(t, chromium)
+	consoleLog := &syncBuffer{}
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			fmt.Fprintf(consoleLog, "%s %s\n", m.Type, m.Text)
+		}
+	}()
+	artifacts := artifactDir(t)
+	shot := func(name string) {
+		path := filepath.Join(artifacts, name)
+		if err := screenshot(ctx, path); err != nil {
+			t.Logf("screenshot %s: %v", path, err)
+			return
+		}
+		t.Logf("screenshot: %s", path)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			shot(failedShot)
+			t.Logf("page state: %s", state(ctx))
+			t.Logf("browser console:\n%s", consoleLog.String())
+		}
+	})
+	return ctx, shot
+}
 
 // startBrowser starts headless chromium with a fresh profile and returns a chromedp context;
 // the test's cleanup stops it.

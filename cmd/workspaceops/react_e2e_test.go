@@ -76,32 +76,7 @@ func TestReactApp(t *testing.T) {
 		s.call("PATCH", base+"/work-items/"+id+"/status", a.token(t), map[string]string{"status": to}).want(t, 200)
 	}
 
-	ctx := startBrowser(t, chromium)
-	consoleLog := &syncBuffer{}
-	go func() {
-		for m, err := range chromedp.Console(ctx) {
-			if err != nil {
-				return
-			}
-			fmt.Fprintf(consoleLog, "%s %s\n", m.Type, m.Text)
-		}
-	}()
-	artifacts := artifactDir(t)
-	shot := func(name string) {
-		path := filepath.Join(artifacts, name)
-		if err := screenshot(ctx, path); err != nil {
-			t.Logf("screenshot %s: %v", path, err)
-			return
-		}
-		t.Logf("screenshot: %s", path)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			shot("react-app-failed.png")
-			t.Logf("page: %s", reactPageState(ctx))
-			t.Logf("browser console:\n%s", consoleLog.String())
-		}
-	})
+	ctx, shot := openBrowser(t, chromium, "react-app-failed.png", reactPageState)
 	wait := func(what, expr string) {
 		t.Helper()
 		waitPage(t, ctx, what, expr)
