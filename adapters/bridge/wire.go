@@ -3,6 +3,7 @@ package bridge
 import (
 	"github.com/google/wire"
 
+	"github.com/workspaceops/workspaceops/modules/apikey"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/overview"
@@ -16,13 +17,16 @@ import (
 // module's permission table, asked by every module and the realtime hub) and events.Publisher
 // (the audit log, see Events). It builds the read-only facets the types here call.
 var ProviderSet = wire.NewSet(
-	identity.NewDirectory, document.NewLookup, workspace.NewAuthorizer,
+	identity.NewDirectory, document.NewLookup, workspace.NewAuthorizer, apikey.NewLookup,
 	wire.Bind(new(authz.Authorizer), new(*workspace.Authorizer)),
 	Events,
 
 	// workspace.go
 	wire.Struct(new(UserDirectory), "*"), wire.Bind(new(workspace.UserDirectory), new(UserDirectory)),
 	wire.Struct(new(WorkspaceContent), "*"), wire.Bind(new(workspace.ContentPurger), new(WorkspaceContent)),
+	wire.Struct(new(KeyGrants), "*"), wire.Bind(new(workspace.KeyGrants), new(KeyGrants)),
+	// apikey.go
+	wire.Struct(new(KeyRoles), "*"), wire.Bind(new(apikey.Grants), new(KeyRoles)),
 	// identity.go
 	wire.Struct(new(Registrations), "*"), wire.Bind(new(identity.RegistrationListener), new(Registrations)),
 	// workitem.go

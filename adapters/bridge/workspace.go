@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/workspaceops/workspaceops/modules/apikey"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/workitem"
@@ -58,4 +59,18 @@ func (p WorkspaceContent) PurgeWorkspace(ctx context.Context, workspaceID string
 		return err
 	}
 	return p.Documents.PurgeWorkspace(ctx, workspaceID)
+}
+
+// KeyGrants implements workspace.KeyGrants with the apikey module's Lookup.
+type KeyGrants struct{ Keys *apikey.Lookup }
+
+var _ workspace.KeyGrants = KeyGrants{}
+
+// KeyGrant returns what an API key's actor may do.
+func (k KeyGrants) KeyGrant(ctx context.Context, actorID string) (workspace.KeyGrant, bool, error) {
+	g, found, err := k.Keys.Grant(ctx, actorID)
+	if err != nil || !found {
+		return workspace.KeyGrant{}, false, err
+	}
+	return workspace.KeyGrant{WorkspaceID: g.WorkspaceID, Role: workspace.Role(g.Role), CreatedBy: g.CreatedBy}, true, nil
 }

@@ -133,8 +133,8 @@ func limitBody(max int64, perRoute map[string]int64) gin.HandlerFunc {
 
 var (
 	corsMethods = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-	corsHeaders = "Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id"
-	corsExpose  = "ETag, Location, Retry-After, X-Request-Id"
+	corsHeaders = "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Api-Key, X-Request-Id"
+	corsExpose  = "ETag, Idempotent-Replayed, Location, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id"
 )
 
 // cors answers the configured browser origins, exactly, and refuses others. Credentials are
@@ -187,6 +187,18 @@ func validIDs(log *slog.Logger, params ...string) gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// credential extracts what a request presents: its bearer token, or else its X-Api-Key.
+func credential(c *gin.Context) (string, bool) {
+	if tok, ok := bearerToken(c); ok || c.GetHeader("Authorization") != "" {
+		return tok, ok
+	}
+	key := strings.TrimSpace(c.GetHeader(headerAPIKey))
+	return key, key != ""
+}
+
+// headerAPIKey carries an API key, as an alternative to Authorization: Bearer.
+const headerAPIKey = "X-Api-Key"
 
 // bearerToken extracts the token of an "Authorization: Bearer <token>" header.
 func bearerToken(c *gin.Context) (string, bool) {

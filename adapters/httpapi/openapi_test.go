@@ -14,7 +14,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/workspaceops/workspaceops/modules/apikey"
 	"github.com/workspaceops/workspaceops/modules/document"
+	"github.com/workspaceops/workspaceops/modules/idempotency"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
@@ -211,6 +213,8 @@ func TestOpenAPIDocumentsEveryErrorCode(t *testing.T) {
 		workitem.ErrNotFound, workitem.ErrInvalidTransition, workitem.ErrVersionConflict, workitem.ErrConflict,
 		workitem.ErrDocumentNotFound, workitem.ErrTooManyDocuments,
 		document.ErrNotFound, document.ErrTooLarge, document.ErrVersionConflict, document.ErrConflict,
+		errRateLimited, errUserOnly, idempotency.ErrInvalidKey, idempotency.ErrKeyReused, idempotency.ErrKeyInUse,
+		apikey.ErrKeyNotFound, apikey.ErrInvalidToken, apikey.ErrTooManyKeys, workspace.ErrKeyOwner,
 	}
 	codes := []string{"method_not_allowed", "internal"} // written without a catalogued error
 	for _, e := range errs {

@@ -13,12 +13,17 @@ import (
 	"github.com/gin-gonic/gin"
 
 	apispec "github.com/workspaceops/workspaceops/api"
+	"github.com/workspaceops/workspaceops/modules/apikey"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
+	"github.com/workspaceops/workspaceops/modules/idempotency"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/overview"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
+	"github.com/workspaceops/workspaceops/platform/apperr"
+	"github.com/workspaceops/workspaceops/platform/clock"
+	"github.com/workspaceops/workspaceops/platform/ratelimit"
 )
 
 // Config is the transport configuration.
@@ -35,6 +40,8 @@ type Config struct {
 	// Realtime is the realtime adapter's part of the router; its zero value answers those
 	// routes with 404 route_not_found.
 	Realtime Realtime
+	// RateLimit limits authenticated requests per API key or user; the zero Rate is off.
+	RateLimit ratelimit.Rate
 }
 
 // Realtime is what the realtime adapter (adapters/realtime) hands the router: its two
@@ -73,31 +80,47 @@ type Services struct {
 	Documents  *document.Service
 	Overview   *overview.Service
 	AuditLog   *auditlog.Service
+	APIKeys    *apikey.Service
+	// Idempotency keeps the answers of POSTs sent with an Idempotency-Key.
+	Idempotency *idempotency.Keeper
+	// Credentials verifies bearer tokens and API keys alike.
+	Credentials Authenticator
+}
+
+// Authenticator verifies what a request presents (a user's token or an API key) and says who
+// it speaks for; cmd/workspaceops joins the identity and apikey modules into one.
+type Authenticator interface {
+	Verify(ctx context.Context, token string) (identity.Principal, error)
 }
 
 // API holds what the handlers call.
 type API struct {
-	identity   *identity.Service
-	workspaces *workspace.Service
-	workItems  *workitem.Service
-	documents  *document.Service
-	overview   *overview.Service
-	auditLog   *auditlog.Service
-	realtime   Realtime
-	ready      ReadinessCheck
-	log        *slog.Logger
+	identity    *identity.Service
+	workspaces  *workspace.Service
+	workItems   *workitem.Service
+	documents   *document.Service
+	overview    *overview.Service
+	auditLog    *auditlog.Service
+	apiKeys     *apikey.Service
+	idempotency *idempotency.Keeper
+	credentials Authenticator
+	realtime    Realtime
+	ready       ReadinessCheck
+	log         *slog.Logger
 }
 
 // NewRouter returns the HTTP handler serving the REST API, its OpenAPI document and the
 // health endpoints.
 func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (http.Handler, error) {
-	if s.Identity == nil || s.Workspaces == nil || s.WorkItems == nil || s.Documents == nil || s.Overview == nil || s.AuditLog == nil || ready == nil || log == nil {
+	if s.Identity == nil || s.Workspaces == nil || s.WorkItems == nil || s.Documents == nil || s.Overview == nil || s.AuditLog == nil ||
+		s.APIKeys == nil || s.Idempotency == nil || s.Credentials == nil || ready == nil || log == nil {
 		return nil, errors.New("httpapi: all dependencies are required")
 	}
 	if cfg.MaxBodyBytes <= 0 || cfg.MaxUploadBytes <= 0 {
 		return nil, errors.New("httpapi: MaxBodyBytes and MaxUploadBytes must be positive")
 	}
-	api := &API{identity: s.Identity, workspaces: s.Workspaces, workItems: s.WorkItems, documents: s.Documents, overview: s.Overview, auditLog: s.AuditLog, realtime: cfg.Realtime, ready: ready, log: log}
+	api := &API{identity: s.Identity, workspaces: s.Workspaces, workItems: s.WorkItems, documents: s.Documents, overview: s.Overview, auditLog: s.AuditLog,
+		apiKeys: s.APIKeys, idempotency: s.Idempotency, credentials: s.Credentials, realtime: cfg.Realtime, ready: ready, log: log}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -126,28 +149,37 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	v1.POST("/auth/register", api.register)
 	v1.POST("/auth/login", api.login)
 
+	// Every authenticated request counts against its key or user; routes that speak for a
+	// person (their account, their workspaces, the keys they hold) refuse API keys.
 	authed := v1.Group("", api.authenticate)
-	authed.POST("/auth/refresh", api.refresh)
-	authed.POST("/auth/logout-all", api.logoutAll)
-	authed.POST("/auth/password", api.changePassword)
-	authed.GET("/me", api.me)
+	if !cfg.RateLimit.Off() {
+		authed.Use(api.limitRate(ratelimit.NewBuckets(cfg.RateLimit, clock.System{})))
+	}
+	authed.POST("/auth/refresh", usersOnly, api.refresh)
+	authed.POST("/auth/logout-all", usersOnly, api.logoutAll)
+	authed.POST("/auth/password", usersOnly, api.changePassword)
+	authed.GET("/me", usersOnly, api.me)
 	authed.POST("/realtime/tickets", api.issueTicket)
 
-	authed.POST("/workspaces", api.createWorkspace)
-	authed.GET("/workspaces", api.listWorkspaces)
+	authed.POST("/workspaces", usersOnly, api.idempotent, api.createWorkspace)
+	authed.GET("/workspaces", usersOnly, api.listWorkspaces)
 	ws1 := authed.Group("/workspaces/:wid", validIDs(log, "wid", "uid", "iid", "id", "docId"))
 	ws1.GET("", api.getWorkspace)
 	ws1.PATCH("", api.updateWorkspace)
 	ws1.DELETE("", api.deleteWorkspace)
 	ws1.GET("/members", api.listMembers)
-	ws1.POST("/members", api.inviteMember)
+	ws1.POST("/members", api.idempotent, api.inviteMember)
 	ws1.PATCH("/members/:uid", api.changeMemberRole)
 	ws1.DELETE("/members/:uid", api.removeMember)
 	ws1.DELETE("/invitations/:iid", api.revokeInvitation)
 	ws1.GET("/overview", api.getOverview)
 	ws1.GET("/audit-log", api.listAuditLog)
 
-	ws1.POST("/work-items", api.createWorkItem)
+	ws1.POST("/api-keys", usersOnly, api.idempotent, api.createAPIKey)
+	ws1.GET("/api-keys", usersOnly, api.listAPIKeys)
+	ws1.DELETE("/api-keys/:id", usersOnly, api.revokeAPIKey)
+
+	ws1.POST("/work-items", api.idempotent, api.createWorkItem)
 	ws1.GET("/work-items", api.listWorkItems)
 	ws1.GET("/work-items/:id", api.getWorkItem)
 	ws1.PATCH("/work-items/:id", api.updateWorkItem)
@@ -156,7 +188,7 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	ws1.PUT("/work-items/:id/documents/:docId", api.linkDocument)
 	ws1.DELETE("/work-items/:id/documents/:docId", api.unlinkDocument)
 
-	ws1.POST("/documents", api.uploadDocument)
+	ws1.POST("/documents", api.idempotent, api.uploadDocument)
 	ws1.GET("/documents", api.listDocuments)
 	ws1.GET("/documents/:id", api.getDocument)
 	ws1.GET("/documents/:id/content", api.downloadDocument)
@@ -279,7 +311,7 @@ func (a *API) issueTicket(c *gin.Context) {
 		abortWithError(c, a.log, errRouteNotFound)
 		return
 	}
-	tok, _ := bearerToken(c)
+	tok, _ := credential(c)
 	ticket, exp, err := a.realtime.IssueTicket(c.Request.Context(), tok)
 	if err != nil {
 		abortWithError(c, a.log, err)
@@ -289,14 +321,15 @@ func (a *API) issueTicket(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"ticket": ticket, "expiresAt": exp.UTC()})
 }
 
-// authenticate admits requests with a valid bearer token and records who it speaks for.
+// authenticate admits requests with a valid bearer token or API key and records who it speaks
+// for.
 func (a *API) authenticate(c *gin.Context) {
-	tok, ok := bearerToken(c)
+	tok, ok := credential(c)
 	if !ok {
 		abortWithError(c, a.log, errMissingToken)
 		return
 	}
-	p, err := a.identity.Verify(c.Request.Context(), tok)
+	p, err := a.credentials.Verify(c.Request.Context(), tok)
 	if err != nil {
 		abortWithError(c, a.log, err)
 		return
@@ -312,4 +345,17 @@ func principal(c *gin.Context) identity.Principal {
 	return p.(identity.Principal) // set by authenticate on every route that reads it
 }
 
+// userID is the acting principal's id: a user's, or an API key's actor id.
 func userID(c *gin.Context) string { return principal(c).UserID }
+
+var errUserOnly = apperr.New(apperr.Forbidden, "user_token_required",
+	"this route acts for a person (their account, workspaces or API keys); an API key acts only inside its workspace")
+
+// usersOnly refuses API keys on the routes that speak for a person rather than in a workspace.
+func usersOnly(c *gin.Context) {
+	if principal(c).IsKey() {
+		answer(c, errUserOnly)
+		return
+	}
+	c.Next()
+}

@@ -11,10 +11,14 @@ import (
 
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/apikey"
+	apikeymem "github.com/workspaceops/workspaceops/modules/apikey/memory"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	auditlogmem "github.com/workspaceops/workspaceops/modules/auditlog/memory"
 	"github.com/workspaceops/workspaceops/modules/document"
 	documentmem "github.com/workspaceops/workspaceops/modules/document/memory"
+	"github.com/workspaceops/workspaceops/modules/idempotency"
+	idempotencymem "github.com/workspaceops/workspaceops/modules/idempotency/memory"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	identitymem "github.com/workspaceops/workspaceops/modules/identity/memory"
 	"github.com/workspaceops/workspaceops/modules/overview"
@@ -43,10 +47,20 @@ func newTestRouter(t *testing.T) *gin.Engine {
 	users := identitymem.NewUsers()
 	dir, err := identity.NewDirectory(users)
 	must(err)
+	keyRepo := apikeymem.NewKeys()
+	keyLookup, err := apikey.NewLookup(keyRepo)
+	must(err)
+	wsRepo := workspacemem.NewStore()
 	ws, err := workspace.NewService(workspace.Deps{
-		Repo: workspacemem.NewStore(), Users: bridge.UserDirectory{Identity: dir}, Events: events.Discard{},
-		Clock: clk, Log: log, InvitationTTL: workspace.DefaultInvitationTTL,
+		Repo: wsRepo, Users: bridge.UserDirectory{Identity: dir}, Events: events.Discard{},
+		Clock: clk, Log: log, InvitationTTL: workspace.DefaultInvitationTTL, Keys: bridge.KeyGrants{Keys: keyLookup},
 	})
+	must(err)
+	az, err := workspace.NewAuthorizer(wsRepo, bridge.KeyGrants{Keys: keyLookup})
+	must(err)
+	keys, err := apikey.NewService(apikey.Deps{Repo: keyRepo, Grants: bridge.KeyRoles{Authorizer: az}, Authz: az, Events: events.Discard{}, Clock: clk, Log: log})
+	must(err)
+	keeper, err := idempotency.NewKeeper(idempotencymem.NewRecords(), clk, log)
 	must(err)
 	tokens, err := token.New(token.Config{
 		Secret: []byte(strings.Repeat("k", token.MinSecretLen)), Issuer: "test", Audience: "test", TTL: time.Hour,
@@ -76,7 +90,8 @@ func newTestRouter(t *testing.T) *gin.Engine {
 	ov, err := overview.NewService(ws, bridge.WorkItemFigures{WorkItems: items}, bridge.DocumentFigures{Documents: docs}, bridge.MemberFigures{Workspaces: ws}, bridge.Activity{AuditLog: audit})
 	must(err)
 	h, err := NewRouter(Config{MaxBodyBytes: 1 << 20, MaxUploadBytes: 1 << 20},
-		Services{Identity: ids, Workspaces: ws, WorkItems: items, Documents: docs, Overview: ov, AuditLog: audit},
+		Services{Identity: ids, Workspaces: ws, WorkItems: items, Documents: docs, Overview: ov, AuditLog: audit,
+			APIKeys: keys, Idempotency: keeper, Credentials: ids},
 		func(context.Context) error { return nil }, log)
 	must(err)
 	engine, ok := h.(*gin.Engine)

@@ -21,6 +21,8 @@ const (
 	auditLogColl    = "auditLog"
 	auditHeadsColl  = "auditHeads"     // one seq counter per workspace, _id = workspace id
 	ticketsColl     = "sseTicketsUsed" // one document per used SSE ticket, _id = the ticket's id
+	apiKeysColl     = "apiKeys"
+	idempotencyColl = "idempotencyKeys" // _id = scope + "\n" + key
 )
 
 // Index is one index this package relies on.
@@ -145,6 +147,21 @@ var Indexes = []Index{
 		Collection: auditLogColl, Name: "workspaceId_targetId_seq",
 		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "targetId", Value: 1}, {Key: "seq", Value: 1}},
 		Why:  "audit List filtered by target (a work item's or document's history)",
+	},
+	{
+		Collection: apiKeysColl, Name: "hash_unique", Unique: true,
+		Keys: bson.D{{Key: "hash", Value: 1}},
+		Why:  "one key per token hash; ByHash, the lookup of every request made with an API key",
+	},
+	{
+		Collection: apiKeysColl, Name: "workspaceId_id",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "_id", Value: 1}},
+		Why:  "API key List pages and Count",
+	},
+	{
+		Collection: idempotencyColl, Name: "expiresAt",
+		Keys: bson.D{{Key: "expiresAt", Value: 1}},
+		Why:  "DeleteExpired (no TTL index on the embedded store)",
 	},
 }
 

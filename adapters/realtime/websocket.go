@@ -66,7 +66,7 @@ func (ws *WebSocket) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &wsConn{ws: ws}
 	c.s = newSession(ws.hub, ids.New(), c)
 	start := func() { c.s.setTimer(ws.opts.AuthTimeout, CloseUnauthorized, "authentication timeout") }
-	if r.Header.Get("Authorization") != "" {
+	if r.Header.Get("Authorization") != "" || r.Header.Get(headerAPIKey) != "" {
 		p, err := ws.verifyHeader(r)
 		if err != nil {
 			refuse(w, r, ws.hub.log, err)
@@ -90,8 +90,14 @@ func (ws *WebSocket) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	go c.serve(connContext(r), start)
 }
 
-// verifyHeader verifies the handshake's Authorization: Bearer token.
+// headerAPIKey carries an API key, as an alternative to Authorization: Bearer.
+const headerAPIKey = "X-Api-Key"
+
+// verifyHeader verifies the handshake's Authorization: Bearer token, or its X-Api-Key.
 func (ws *WebSocket) verifyHeader(r *http.Request) (identity.Principal, error) {
+	if key := strings.TrimSpace(r.Header.Get(headerAPIKey)); key != "" && r.Header.Get("Authorization") == "" {
+		return ws.hub.auth.Verify(r.Context(), key)
+	}
 	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		return identity.Principal{}, errBadAuthorization

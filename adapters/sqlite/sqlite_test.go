@@ -17,10 +17,14 @@ import (
 	"time"
 
 	"github.com/workspaceops/workspaceops/adapters/sqlite"
+	"github.com/workspaceops/workspaceops/modules/apikey"
+	"github.com/workspaceops/workspaceops/modules/apikey/apikeytest"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/auditlog/auditlogtest"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/document/documenttest"
+	"github.com/workspaceops/workspaceops/modules/idempotency"
+	"github.com/workspaceops/workspaceops/modules/idempotency/idempotencytest"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/identity/identitytest"
 	"github.com/workspaceops/workspaceops/modules/workitem"
@@ -91,6 +95,12 @@ func TestContracts(t *testing.T) {
 		auditlogtest.RepositoryContract(t, func(t *testing.T) auditlog.Repository { return sqlite.NewAuditLog(db(t)) })
 	})
 	t.Run("ticket redemptions", func(t *testing.T) { ticketContract(t, db(t)) })
+	t.Run("api keys", func(t *testing.T) {
+		apikeytest.RepositoryContract(t, func(t *testing.T) apikey.Repository { return sqlite.NewAPIKeys(db(t)) })
+	})
+	t.Run("idempotency keys", func(t *testing.T) {
+		idempotencytest.RepositoryContract(t, func(t *testing.T) idempotency.Repository { return sqlite.NewIdempotencyKeys(db(t)) })
+	})
 
 	t.Run("every query uses an index", func(t *testing.T) {
 		if t.Failed() {

@@ -13,7 +13,7 @@ export type ExpiryStatus = 'VALID' | 'EXPIRING_SOON' | 'EXPIRED'
 /** every event's data has these, besides its own fields */
 export interface StandardData {
   targetId: string
-  targetType: 'workspace' | 'member' | 'invitation' | 'user' | 'work-item' | 'document' | 'overview'
+  targetType: 'workspace' | 'member' | 'invitation' | 'user' | 'work-item' | 'document' | 'overview' | 'api-key'
   workspaceId: string
   /** null when the system acted (expiry sweeper, overview) */
   actorId: string | null
@@ -171,6 +171,23 @@ export interface OverviewUpdatedData extends StandardData {
   targetType: 'overview'
 }
 
+/** The data of `api-key:created`: an API key was created (actorId: the user); the token is never in an event. */
+export interface ApiKeyCreatedData extends StandardData {
+  action: 'API_KEY_CREATED'
+  targetType: 'api-key'
+  name: string
+  role: 'ADMIN' | 'MEMBER' | 'VIEWER'
+  /** the token's first 12 characters */
+  prefix: string
+}
+
+/** The data of `api-key:revoked`: an API key was revoked (actorId: the user); its connections are closed. */
+export interface ApiKeyRevokedData extends StandardData {
+  action: 'API_KEY_REVOKED'
+  targetType: 'api-key'
+  name: string
+}
+
 /** Every event name, with the type of its `data`. */
 export interface EventMap {
   'workspace:created': WorkspaceCreatedData
@@ -192,6 +209,8 @@ export interface EventMap {
   'document:deleted': DocumentDeletedData
   'document:expiry-changed': DocumentExpiryChangedData
   'overview:updated': OverviewUpdatedData
+  'api-key:created': ApiKeyCreatedData
+  'api-key:revoked': ApiKeyRevokedData
 }
 
 /** The name of an event a frame can carry. */

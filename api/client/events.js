@@ -23,4 +23,6 @@ export const EVENT_NAMES = Object.freeze([
   'document:deleted',
   'document:expiry-changed',
   'overview:updated',
+  'api-key:created',
+  'api-key:revoked',
 ])

@@ -38,11 +38,12 @@ pin_cpus
 echo "bench: $pinning"
 
 # Raised limits: many connections per user (the bench reuses users: registration is argon2),
-# no login throttling, warn-level logs (a request log line per call would be measured too).
+# no login throttling, no request rate limit (the REST flipper changes 20-100 items a second as
+# one user), warn-level logs (a request log line per call would be measured too).
 env WSO_ADDR="127.0.0.1:$PORT" WSO_DATA_DIR="$tmp/data" \
 	JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
 	WSO_LOG_LEVEL=warn WSO_LOG_FORMAT=text \
-	WSO_WS_MAX_CONNS_PER_USER=1000 WSO_LOGIN_MAX_FAILURES=100000 \
+	WSO_WS_MAX_CONNS_PER_USER=1000 WSO_LOGIN_MAX_FAILURES=100000 WSO_RATE_LIMIT=off \
 	"${server_pin[@]}" "$tmp/workspaceops" serve >"$tmp/server.log" 2>&1 &
 pid=$!
 

@@ -50,7 +50,7 @@ for port in "${app_ports[@]}"; do
 	env WSO_ADDR="127.0.0.1:$port" MONGO_URI="mongodb://127.0.0.1:$store_port/" JWT_SECRET="$secret" \
 		WSO_NATS_URL="nats://127.0.0.1:$nats_port" \
 		WSO_LOG_LEVEL=warn WSO_LOG_FORMAT=text \
-		WSO_WS_MAX_CONNS_PER_USER=1000 WSO_LOGIN_MAX_FAILURES=100000 \
+		WSO_WS_MAX_CONNS_PER_USER=1000 WSO_LOGIN_MAX_FAILURES=100000 WSO_RATE_LIMIT=off \
 		"${server_pin[@]}" "$tmp/workspaceops" serve >"$tmp/app-$port.log" 2>&1 &
 	pids+=($!) app_pids+=($!)
 	urls+=("http://127.0.0.1:$port")

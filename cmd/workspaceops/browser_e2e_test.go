@@ -457,7 +457,7 @@ func (r *restartable) start() {
 	if r.cancel != nil {
 		r.t.Fatal("the server is already running")
 	}
-	env := map[string]string{"WSO_ADDR": r.addr}
+	env := map[string]string{"WSO_ADDR": r.addr, "WSO_RATE_LIMIT": "off"}
 	for k, v := range r.env {
 		env[k] = v
 	}

@@ -50,9 +50,9 @@ func provideThrottles(cfg config.Config, c clock.Clock) identity.Throttles {
 	}
 }
 
-func provideWorkspaceService(repo workspace.Repository, users workspace.UserDirectory, purger workspace.ContentPurger, ev events.Publisher,
-	c clock.Clock, cfg config.Config, log *slog.Logger) (*workspace.Service, error) {
-	return workspace.NewService(workspace.Deps{Repo: repo, Users: users, Purger: purger, Events: ev, Clock: c, Log: log, InvitationTTL: cfg.InvitationTTL})
+func provideWorkspaceService(repo workspace.Repository, users workspace.UserDirectory, purger workspace.ContentPurger, keys workspace.KeyGrants,
+	ev events.Publisher, c clock.Clock, cfg config.Config, log *slog.Logger) (*workspace.Service, error) {
+	return workspace.NewService(workspace.Deps{Repo: repo, Users: users, Purger: purger, Keys: keys, Events: ev, Clock: c, Log: log, InvitationTTL: cfg.InvitationTTL})
 }
 
 func provideDocumentService(repo document.Repository, blobs document.BlobStore, links document.LinkRemover, az authz.Authorizer,
@@ -98,10 +98,10 @@ func provideBus(cfg config.Config, log *slog.Logger) (realtime.Bus, func(), erro
 }
 
 // provideRealtimeDeps configures the hub.
-func provideRealtimeDeps(cfg config.Config, ids *identity.Service, az authz.Authorizer, audit *auditlog.Service, bus realtime.Bus,
+func provideRealtimeDeps(cfg config.Config, auth realtime.Authenticator, az authz.Authorizer, audit *auditlog.Service, bus realtime.Bus,
 	log *slog.Logger) realtime.Deps {
 	return realtime.Deps{
-		Auth: ids, Authz: az, Replay: audit, Bus: bus,
+		Auth: auth, Authz: az, Replay: audit, Bus: bus,
 		Options: realtime.Options{
 			AllowedOrigins: cfg.AllowedOrigins, PingInterval: cfg.WSPingInterval, QueueSize: cfg.WSQueueSize,
 			SendBuffer: cfg.WSSendBuffer, MaxConnsPerUser: cfg.WSMaxConnsUser, ReplayLimit: cfg.ReplayLimit,
@@ -131,6 +131,6 @@ func provideRealtimeEndpoints(h *realtime.Hub, ws *realtime.WebSocket, sse *real
 func provideHTTPConfig(cfg config.Config) httpapi.Config {
 	return httpapi.Config{
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: cfg.TrustedProxies,
-		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes, RateLimit: cfg.RateLimit,
 	}
 }

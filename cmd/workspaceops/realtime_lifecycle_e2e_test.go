@@ -40,7 +40,7 @@ func TestRealtimeDeadPeerIsDropped(t *testing.T) {
 func TestRealtimeShutdownClosesGoingAway(t *testing.T) {
 	addr := freeAddr(t)
 	env := withStore(t, map[string]string{
-		"WSO_ADDR": addr, "JWT_SECRET": testSecret, "WSO_LOG_LEVEL": "warn", "WSO_WS_DRAIN": "500ms",
+		"WSO_ADDR": addr, "JWT_SECRET": testSecret, "WSO_LOG_LEVEL": "warn", "WSO_WS_DRAIN": "500ms", "WSO_RATE_LIMIT": "off",
 	})
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()

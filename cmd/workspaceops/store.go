@@ -10,8 +10,10 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/mongo"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/sqlite"
+	"github.com/workspaceops/workspaceops/modules/apikey"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
+	"github.com/workspaceops/workspaceops/modules/idempotency"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
@@ -28,6 +30,8 @@ type Store struct {
 	Blobs       document.BlobStore
 	AuditLog    auditlog.Repository
 	Redemptions realtime.Redemptions
+	APIKeys     apikey.Repository
+	Idempotency idempotency.Repository
 	Ready       httpapi.ReadinessCheck
 }
 
@@ -62,7 +66,8 @@ func openSQLite(ctx context.Context, cfg config.Config, log *slog.Logger) (*Stor
 	return &Store{
 		Users: sqlite.NewUsers(db), Workspaces: sqlite.NewWorkspaces(db), WorkItems: sqlite.NewWorkItems(db),
 		Documents: sqlite.NewDocuments(db), Blobs: sqlite.NewBlobs(db), AuditLog: sqlite.NewAuditLog(db),
-		Redemptions: sqlite.NewTicketRedemptions(db), Ready: db.Ping,
+		Redemptions: sqlite.NewTicketRedemptions(db), APIKeys: sqlite.NewAPIKeys(db), Idempotency: sqlite.NewIdempotencyKeys(db),
+		Ready: db.Ping,
 	}, cleanup, nil
 }
 
@@ -86,6 +91,7 @@ func openMongo(ctx context.Context, cfg config.Config, log *slog.Logger) (*Store
 	return &Store{
 		Users: mongo.NewUsers(d), Workspaces: mongo.NewWorkspaces(d), WorkItems: mongo.NewWorkItems(d),
 		Documents: mongo.NewDocuments(d), Blobs: mongo.NewBlobs(d), AuditLog: mongo.NewAuditLog(d),
-		Redemptions: mongo.NewTicketRedemptions(d), Ready: db.Ping,
+		Redemptions: mongo.NewTicketRedemptions(d), APIKeys: mongo.NewAPIKeys(d), Idempotency: mongo.NewIdempotencyKeys(d),
+		Ready: db.Ping,
 	}, cleanup, nil
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/apikey"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
+	"github.com/workspaceops/workspaceops/modules/idempotency"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/overview"
 	"github.com/workspaceops/workspaceops/modules/workitem"
@@ -25,7 +27,7 @@ import (
 // time (MONGO_URI), which a graph fixed at build time cannot do, so provideStore chooses.
 var storeSet = wire.NewSet(
 	provideStore,
-	wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "Ready"),
+	wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "APIKeys", "Idempotency", "Ready"),
 )
 
 // platformSet: the plumbing modules take from platform.
@@ -41,6 +43,9 @@ var moduleSet = wire.NewSet(
 	wire.Struct(new(identity.Deps), "*"), identity.NewService,
 	wire.Struct(new(workitem.Deps), "*"), workitem.NewService,
 	overview.NewService,
+	wire.Struct(new(apikey.Deps), "Repo", "Grants", "Authz", "Events", "Clock", "Log"), apikey.NewService,
+	idempotency.NewKeeper, newCredentials,
+	wire.Bind(new(httpapi.Authenticator), new(credentials)), wire.Bind(new(realtime.Authenticator), new(credentials)),
 	provideWorkspaceService, provideDocumentService, provideSweep, provideAuditLog, provideOverviewNotifier, provideThrottles,
 )
 

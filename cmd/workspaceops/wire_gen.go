@@ -13,8 +13,10 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/modules/apikey"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
+	"github.com/workspaceops/workspaceops/modules/idempotency"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/overview"
 	"github.com/workspaceops/workspaceops/modules/workitem"
@@ -59,7 +61,16 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		Identity: directory,
 	}
 	workitemRepository := store.WorkItems
-	authorizer, err := workspace.NewAuthorizer(workspaceRepository)
+	apikeyRepository := store.APIKeys
+	lookup, err := apikey.NewLookup(apikeyRepository)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	keyGrants := bridge.KeyGrants{
+		Keys: lookup,
+	}
+	authorizer, err := workspace.NewAuthorizer(workspaceRepository, keyGrants)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -68,13 +79,13 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		Workspaces: authorizer,
 	}
 	documentRepository := store.Documents
-	lookup, err := document.NewLookup(documentRepository)
+	documentLookup, err := document.NewLookup(documentRepository)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	documentLookup := bridge.DocumentLookup{
-		Documents: lookup,
+	bridgeDocumentLookup := bridge.DocumentLookup{
+		Documents: documentLookup,
 	}
 	auditlogRepository := store.AuditLog
 	bus, cleanup2, err := provideBus(cfg, log)
@@ -94,7 +105,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		Repo:      workitemRepository,
 		Authz:     authorizer,
 		Members:   members,
-		Documents: documentLookup,
+		Documents: bridgeDocumentLookup,
 		Events:    publisher,
 		Clock:     clock,
 		Log:       log,
@@ -121,7 +132,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		WorkItems: workitemService,
 		Documents: documentService,
 	}
-	workspaceService, err := provideWorkspaceService(workspaceRepository, userDirectory, workspaceContent, publisher, clock, cfg, log)
+	workspaceService, err := provideWorkspaceService(workspaceRepository, userDirectory, workspaceContent, keyGrants, publisher, clock, cfg, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -148,8 +159,27 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		cleanup()
 		return nil, nil, err
 	}
-	realtimeDeps := provideRealtimeDeps(cfg, identityService, authorizer, service, bus, log)
-	hub, err := newHub(realtimeDeps, identityService)
+	keyRoles := bridge.KeyRoles{
+		Authorizer: authorizer,
+	}
+	apikeyDeps := apikey.Deps{
+		Repo:   apikeyRepository,
+		Grants: keyRoles,
+		Authz:  authorizer,
+		Events: publisher,
+		Clock:  clock,
+		Log:    log,
+	}
+	apikeyService, err := apikey.NewService(apikeyDeps)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	mainCredentials := newCredentials(identityService, apikeyService)
+	realtimeDeps := provideRealtimeDeps(cfg, mainCredentials, authorizer, service, bus, log)
+	hub, err := newHub(realtimeDeps, identityService, apikeyService)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -180,13 +210,24 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		cleanup()
 		return nil, nil, err
 	}
+	idempotencyRepository := store.Idempotency
+	keeper, err := idempotency.NewKeeper(idempotencyRepository, clock, log)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	services := httpapi.Services{
-		Identity:   identityService,
-		Workspaces: workspaceService,
-		WorkItems:  workitemService,
-		Documents:  documentService,
-		Overview:   overviewService,
-		AuditLog:   service,
+		Identity:    identityService,
+		Workspaces:  workspaceService,
+		WorkItems:   workitemService,
+		Documents:   documentService,
+		Overview:    overviewService,
+		AuditLog:    service,
+		APIKeys:     apikeyService,
+		Idempotency: keeper,
+		Credentials: mainCredentials,
 	}
 	readinessCheck := store.Ready
 	handler, err := httpapi.NewHandler(httpapiConfig, httpapiRealtime, services, readinessCheck, log)
@@ -221,7 +262,7 @@ var (
 // storeSet: the repositories of the one database configured. SQLite or MongoDB is chosen at run
 // time (MONGO_URI), which a graph fixed at build time cannot do, so provideStore chooses.
 var storeSet = wire.NewSet(
-	provideStore, wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "Ready"),
+	provideStore, wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "APIKeys", "Idempotency", "Ready"),
 )
 
 // platformSet: the plumbing modules take from platform.
@@ -230,7 +271,7 @@ var platformSet = wire.NewSet(wire.InterfaceValue(new(clock.Clock), clock.System
 // moduleSet: each module's use cases (the facets modules answer each other with come with
 // bridge.ProviderSet). Modules do not import wire, so their constructors are listed here; those
 // that take configuration are mapped in providers.go.
-var moduleSet = wire.NewSet(wire.Struct(new(identity.Deps), "*"), identity.NewService, wire.Struct(new(workitem.Deps), "*"), workitem.NewService, overview.NewService, provideWorkspaceService, provideDocumentService, provideSweep, provideAuditLog, provideOverviewNotifier, provideThrottles)
+var moduleSet = wire.NewSet(wire.Struct(new(identity.Deps), "*"), identity.NewService, wire.Struct(new(workitem.Deps), "*"), workitem.NewService, overview.NewService, wire.Struct(new(apikey.Deps), "Repo", "Grants", "Authz", "Events", "Clock", "Log"), apikey.NewService, idempotency.NewKeeper, newCredentials, wire.Bind(new(httpapi.Authenticator), new(credentials)), wire.Bind(new(realtime.Authenticator), new(credentials)), provideWorkspaceService, provideDocumentService, provideSweep, provideAuditLog, provideOverviewNotifier, provideThrottles)
 
 // realtimeSet: the bus between the audit log and the hubs (in-process or NATS, chosen at run
 // time by WSO_NATS_URL), the hub, its WebSocket and SSE transports, and those as the router's

@@ -36,11 +36,18 @@ type Token struct {
 
 // Principal is who a verified token speaks for, and until when.
 type Principal struct {
+	// UserID is the actor: a user's id, or for an API key authz.KeyActor(KeyID).
 	UserID    string
 	ExpiresAt time.Time
-	// Generation is the user's token generation when the token was issued.
+	// Generation is the user's token generation when the token was issued (0 for a key: a
+	// revoked key's connections are closed as generation 1 revokes them).
 	Generation int64
+	// KeyID is set when an API key (not a user's token) was presented.
+	KeyID string
 }
+
+// IsKey reports whether the principal is an API key.
+func (p Principal) IsKey() bool { return p.KeyID != "" }
 
 // Tokens issues and verifies bearer tokens.
 type Tokens interface {

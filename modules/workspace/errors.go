@@ -13,5 +13,6 @@ var (
 	ErrAlreadyMember      = apperr.New(apperr.Conflict, "already_member", "this person is already a member")
 	ErrAlreadyInvited     = apperr.New(apperr.Conflict, "already_invited", "a pending invitation for this email exists")
 	ErrLastOwner          = apperr.New(apperr.Conflict, "last_owner", "a workspace must keep at least one owner")
+	ErrKeyOwner           = apperr.Validation(apperr.FieldError{Field: "role", Message: "an API key cannot be OWNER; use ADMIN, MEMBER or VIEWER"})
 	ErrConcurrentUpdate   = apperr.New(apperr.Conflict, "concurrent_update", "the member was changed by someone else; reload and retry")
 )

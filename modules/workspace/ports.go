@@ -82,3 +82,26 @@ type UserDirectory interface {
 	// UsersByIDs returns the users that exist among ids.
 	UsersByIDs(ctx context.Context, ids []string) ([]UserInfo, error)
 }
+
+// KeyGrant is what an API key may do: act in one workspace, with one role, as long as the user
+// who created it is a member (never above that user's current role).
+type KeyGrant struct {
+	WorkspaceID string
+	Role        Role
+	CreatedBy   string
+}
+
+// KeyGrants looks up API keys (the apikey module answers through an adapter).
+type KeyGrants interface {
+	// KeyGrant returns the grant of an API key's actor id (authz.KeyActor); found is false when
+	// the key does not exist (revoked).
+	KeyGrant(ctx context.Context, actorID string) (g KeyGrant, found bool, err error)
+}
+
+// NoKeys knows no API key; the default when none is wired.
+type NoKeys struct{}
+
+// KeyGrant finds nothing.
+func (NoKeys) KeyGrant(context.Context, string) (KeyGrant, bool, error) {
+	return KeyGrant{}, false, nil
+}

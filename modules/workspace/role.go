@@ -59,6 +59,8 @@ var permissions = map[authz.Action]Role{
 	authz.DocumentDelete: Admin,
 
 	authz.AuditLogRead: Viewer,
+
+	authz.APIKeyManage: Admin,
 }
 
 // Can reports whether role r may do action a. Unknown actions are refused.
@@ -77,4 +79,19 @@ func canManage(actor, target Role) bool {
 // own rank, and only an owner grants their own rank.
 func canGrant(actor, r Role) bool {
 	return actor == Owner || (actor.Can(authz.MemberManage) && r.rank() < actor.rank())
+}
+
+// canGrantKey reports whether a member with role actor may create an API key with role r: those
+// who may manage keys give up to their own rank, and no key is ever OWNER (a key that could
+// delete the workspace or make owners is a risk no integration needs).
+func canGrantKey(actor, r Role) bool {
+	return actor.Can(authz.APIKeyManage) && r != Owner && r.rank() <= actor.rank()
+}
+
+// lower returns the lower of two roles.
+func lower(a, b Role) Role {
+	if a.rank() < b.rank() {
+		return a
+	}
+	return b
 }

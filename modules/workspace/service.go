@@ -40,6 +40,8 @@ type Deps struct {
 	InvitationTTL time.Duration
 	// Purger removes a deleted workspace's content in the other modules (optional: NoPurge).
 	Purger ContentPurger
+	// Keys answers for API keys' actors (optional: NoKeys).
+	Keys KeyGrants
 }
 
 // NewService returns the workspace use cases.
@@ -53,7 +55,10 @@ func NewService(d Deps) (*Service, error) {
 	if d.Purger == nil {
 		d.Purger = NoPurge{}
 	}
-	return &Service{repo: d.Repo, az: &Authorizer{repo: d.Repo}, users: d.Users, events: d.Events, clock: d.Clock, log: d.Log,
+	if d.Keys == nil {
+		d.Keys = NoKeys{}
+	}
+	return &Service{repo: d.Repo, az: &Authorizer{repo: d.Repo, keys: d.Keys}, users: d.Users, events: d.Events, clock: d.Clock, log: d.Log,
 		invitationTTL: d.InvitationTTL, purger: d.Purger}, nil
 }
 

@@ -24,6 +24,7 @@ const (
 	RateLimited           // too many attempts; retry later
 	Unavailable           // a dependency is down; retry later
 	UnsupportedMedia      // the body is not in a format this endpoint reads
+	Unprocessable         // well formed, but contradicts what was sent before (a reused idempotency key)
 )
 
 // FieldError names one invalid input field.

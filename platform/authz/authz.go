@@ -6,7 +6,10 @@
 // repeating this interface.
 package authz
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Action is something a user may attempt inside a workspace.
 type Action string
@@ -28,6 +31,8 @@ const (
 	DocumentDelete Action = "document.delete"
 
 	AuditLogRead Action = "audit-log.read"
+
+	APIKeyManage Action = "api-key.manage"
 )
 
 // Actions lists every action, for completeness tests.
@@ -36,7 +41,7 @@ func Actions() []Action {
 		WorkspaceRead, WorkspaceUpdate, WorkspaceDelete, MemberManage,
 		WorkItemRead, WorkItemWrite, WorkItemDelete,
 		DocumentRead, DocumentUpload, DocumentDelete,
-		AuditLogRead,
+		AuditLogRead, APIKeyManage,
 	}
 }
 
@@ -45,4 +50,18 @@ func Actions() []Action {
 // an apperr Forbidden error when U is a member whose role does not allow A.
 type Authorizer interface {
 	Authorize(ctx context.Context, workspaceID, userID string, action Action) error
+}
+
+// Actors. A request made with an API key acts as the key, not as a user: its actor id is
+// KeyActor(key id), which no user id can be (user ids are 24 hex characters), so the audit log
+// names the key, and the Authorizer answers for it from the key's workspace and role.
+const keyActorPrefix = "apikey:"
+
+// KeyActor returns the actor id of the API key with id keyID.
+func KeyActor(keyID string) string { return keyActorPrefix + keyID }
+
+// KeyOf returns the key id of an API key's actor id; ok is false for a user's.
+func KeyOf(actorID string) (keyID string, ok bool) {
+	keyID, ok = strings.CutPrefix(actorID, keyActorPrefix)
+	return keyID, ok && keyID != ""
 }

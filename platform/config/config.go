@@ -10,39 +10,42 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/workspaceops/workspaceops/platform/ratelimit"
 )
 
 // Config is the whole configuration of a WorkspaceOps process.
 type Config struct {
-	Addr            string        // WSO_ADDR
-	MongoURI        string        // MONGO_URI; empty runs the embedded SQLite store
-	MongoDatabase   string        // WSO_MONGO_DATABASE
-	DataDir         string        // WSO_DATA_DIR: the embedded store's database and lock file
-	JWTSecret       []byte        // JWT_SECRET
-	TokenTTL        time.Duration // WSO_TOKEN_TTL
-	AllowedOrigins  []string      // WSO_ALLOWED_ORIGINS
-	TrustedProxies  []string      // WSO_TRUSTED_PROXIES
-	LogLevel        string        // WSO_LOG_LEVEL
-	LogFormat       string        // WSO_LOG_FORMAT
-	InvitationTTL   time.Duration // WSO_INVITATION_TTL
-	MaxBodyBytes    int64         // WSO_MAX_BODY_BYTES
-	ShutdownTimeout time.Duration // WSO_SHUTDOWN_TIMEOUT
-	LoginMaxFails   int           // WSO_LOGIN_MAX_FAILURES: per email per window; per address it is 4×
-	LoginWindow     time.Duration // WSO_LOGIN_WINDOW
-	MaxUploadBytes  int64         // WSO_MAX_UPLOAD_BYTES
-	ExpiringWindow  time.Duration // WSO_EXPIRING_SOON_WINDOW
-	SweepInterval   time.Duration // WSO_EXPIRY_SWEEP_INTERVAL
-	OverviewWindow  time.Duration // WSO_OVERVIEW_COALESCE
-	WSPingInterval  time.Duration // WSO_WS_PING_INTERVAL
-	WSDrain         time.Duration // WSO_WS_DRAIN
-	WSQueueSize     int           // WSO_WS_QUEUE_SIZE
-	WSSendBuffer    int           // WSO_WS_SEND_BUFFER
-	WSMaxConnsUser  int           // WSO_WS_MAX_CONNS_PER_USER
-	ReplayLimit     int           // WSO_REPLAY_LIMIT
-	DebugAddr       string        // WSO_DEBUG_ADDR: pprof, loopback only; empty = off
-	NATSURL         string        // WSO_NATS_URL: empty keeps the realtime bus in-process
-	NATSSubject     string        // WSO_NATS_SUBJECT: the prefix of the per-workspace subjects
-	NATSPoll        time.Duration // WSO_NATS_POLL: while NATS is unreachable, how often rooms re-read the log
+	Addr            string         // WSO_ADDR
+	MongoURI        string         // MONGO_URI; empty runs the embedded SQLite store
+	MongoDatabase   string         // WSO_MONGO_DATABASE
+	DataDir         string         // WSO_DATA_DIR: the embedded store's database and lock file
+	JWTSecret       []byte         // JWT_SECRET
+	TokenTTL        time.Duration  // WSO_TOKEN_TTL
+	AllowedOrigins  []string       // WSO_ALLOWED_ORIGINS
+	TrustedProxies  []string       // WSO_TRUSTED_PROXIES
+	LogLevel        string         // WSO_LOG_LEVEL
+	LogFormat       string         // WSO_LOG_FORMAT
+	InvitationTTL   time.Duration  // WSO_INVITATION_TTL
+	MaxBodyBytes    int64          // WSO_MAX_BODY_BYTES
+	ShutdownTimeout time.Duration  // WSO_SHUTDOWN_TIMEOUT
+	LoginMaxFails   int            // WSO_LOGIN_MAX_FAILURES: per email per window; per address it is 4×
+	LoginWindow     time.Duration  // WSO_LOGIN_WINDOW
+	MaxUploadBytes  int64          // WSO_MAX_UPLOAD_BYTES
+	ExpiringWindow  time.Duration  // WSO_EXPIRING_SOON_WINDOW
+	SweepInterval   time.Duration  // WSO_EXPIRY_SWEEP_INTERVAL
+	OverviewWindow  time.Duration  // WSO_OVERVIEW_COALESCE
+	WSPingInterval  time.Duration  // WSO_WS_PING_INTERVAL
+	WSDrain         time.Duration  // WSO_WS_DRAIN
+	WSQueueSize     int            // WSO_WS_QUEUE_SIZE
+	WSSendBuffer    int            // WSO_WS_SEND_BUFFER
+	WSMaxConnsUser  int            // WSO_WS_MAX_CONNS_PER_USER
+	ReplayLimit     int            // WSO_REPLAY_LIMIT
+	DebugAddr       string         // WSO_DEBUG_ADDR: pprof, loopback only; empty = off
+	NATSURL         string         // WSO_NATS_URL: empty keeps the realtime bus in-process
+	NATSSubject     string         // WSO_NATS_SUBJECT: the prefix of the per-workspace subjects
+	NATSPoll        time.Duration  // WSO_NATS_POLL: while NATS is unreachable, how often rooms re-read the log
+	RateLimit       ratelimit.Rate // WSO_RATE_LIMIT: authenticated REST requests per key or user; zero is off
 }
 
 // Var documents one environment variable.
@@ -79,6 +82,7 @@ var Vars = []Var{
 	{"WSO_NATS_URL", "", "NATS server(s) (nats://host:4222, comma-separated; tls:// for TLS; credentials in the URL) carrying realtime events between instances; empty keeps them in-process (one instance)"},
 	{"WSO_NATS_SUBJECT", "workspaceops.audit", "subject prefix: entries go to <prefix>.<workspaceId>; give each deployment sharing a NATS its own"},
 	{"WSO_NATS_POLL", "2s", "while NATS is unreachable, how often each instance re-reads the audit log of the workspaces its clients joined"},
+	{"WSO_RATE_LIMIT", "600/min", "authenticated REST requests per API key or user, per instance, with a burst of the same size (`600/min`, `10/s`, `36000/h`); `off` or `0` turns limiting off"},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -139,6 +143,10 @@ func Load(getenv func(string) string) (Config, error) {
 		NATSURL:         get("WSO_NATS_URL"),
 		NATSSubject:     get("WSO_NATS_SUBJECT"),
 		NATSPoll:        dur("WSO_NATS_POLL"),
+	}
+	var err error
+	if c.RateLimit, err = ratelimit.ParseRate(get("WSO_RATE_LIMIT")); err != nil {
+		errs = append(errs, fmt.Errorf("WSO_RATE_LIMIT: %w", err))
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("WSO_ADDR: %w", err))

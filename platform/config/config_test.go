@@ -14,7 +14,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:4000" || c.MongoURI != "" || c.TokenTTL != time.Hour || c.InvitationTTL != 168*time.Hour ||
-		len(c.AllowedOrigins) != 1 || c.AllowedOrigins[0] != "http://localhost:3000" || c.MaxBodyBytes != 1<<20 {
+		len(c.AllowedOrigins) != 1 || c.AllowedOrigins[0] != "http://localhost:3000" || c.MaxBodyBytes != 1<<20 ||
+		c.RateLimit.Limit != 600 || c.RateLimit.Window != time.Minute {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
@@ -47,6 +48,8 @@ func TestRejectsBadValues(t *testing.T) {
 		"zero nats poll":  {"WSO_NATS_POLL": "0s"},
 		"bad log level":   {"WSO_LOG_LEVEL": "verbose"},
 		"bad log format":  {"WSO_LOG_FORMAT": "xml"},
+		"bad rate":        {"WSO_RATE_LIMIT": "600"},
+		"bad rate unit":   {"WSO_RATE_LIMIT": "600/day"},
 	} {
 		if _, err := Load(env(m)); err == nil {
 			t.Errorf("%s accepted", name)
@@ -75,5 +78,14 @@ func TestNATSSettings(t *testing.T) {
 	_, err = Load(env(map[string]string{"WSO_NATS_URL": "http://user:secret-pw@b:4222"}))
 	if err == nil || strings.Contains(err.Error(), "secret-pw") {
 		t.Fatalf("a bad NATS URL must be refused without echoing its credentials: %v", err)
+	}
+}
+
+func TestRateLimitOff(t *testing.T) {
+	for _, v := range []string{"off", "0"} {
+		c, err := Load(env(map[string]string{"WSO_RATE_LIMIT": v}))
+		if err != nil || !c.RateLimit.Off() {
+			t.Fatalf("WSO_RATE_LIMIT=%s: %+v, %v", v, c.RateLimit, err)
+		}
 	}
 }

@@ -67,6 +67,8 @@ var catalogue = []Spec{
 	{Name: DocumentDeleted, Action: "DOCUMENT_DELETED", Change: true, Overview: true},
 	{Name: DocumentExpiryChanged, Action: "DOCUMENT_EXPIRY_CHANGED", Change: true, Overview: true},
 	{Name: OverviewUpdated, Action: "OVERVIEW_UPDATED"},
+	{Name: APIKeyCreated, Action: "API_KEY_CREATED", Change: true},
+	{Name: APIKeyRevoked, Action: "API_KEY_REVOKED", Change: true},
 	{Name: AuditLogCreated, Action: "AUDIT_LOG_CREATED"},
 }
 

@@ -131,3 +131,14 @@ func NewDocumentExpiryChanged(id, from, to string) Change {
 func NewOverviewUpdated(workspaceID string) Change {
 	return Change{Name: OverviewUpdated, TargetType: TargetOverview, TargetID: workspaceID}
 }
+
+// NewAPIKeyCreated: key id was created with name and role; prefix is its token's start (the
+// token itself is never in an event).
+func NewAPIKeyCreated(id, name, role, prefix string) Change {
+	return Change{APIKeyCreated, TargetAPIKey, id, map[string]any{"name": name, "role": role, "prefix": prefix}}
+}
+
+// NewAPIKeyRevoked: key id, called name, authenticates nothing any more.
+func NewAPIKeyRevoked(id, name string) Change {
+	return Change{APIKeyRevoked, TargetAPIKey, id, map[string]any{"name": name}}
+}

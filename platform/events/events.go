@@ -39,6 +39,9 @@ const (
 
 	OverviewUpdated Name = "overview:updated"
 
+	APIKeyCreated Name = "api-key:created"
+	APIKeyRevoked Name = "api-key:revoked"
+
 	// AuditLogCreated is never published by a module: every event frame is an audit entry, and
 	// the live audit feed reads every frame under this name (the client library fires it).
 	AuditLogCreated Name = "audit-log:created"
@@ -53,6 +56,7 @@ const (
 	TargetWorkItem   = "work-item"
 	TargetDocument   = "document"
 	TargetOverview   = "overview"
+	TargetAPIKey     = "api-key"
 )
 
 // Event is one thing that happened. Data stays small: clients refetch over REST.

@@ -53,6 +53,7 @@ var kinds = map[apperr.Kind]struct {
 	apperr.RateLimited:      {http.StatusTooManyRequests, "rate_limited", ClosePolicy},
 	apperr.Unavailable:      {http.StatusServiceUnavailable, "unavailable", CloseTryAgain},
 	apperr.UnsupportedMedia: {http.StatusUnsupportedMediaType, "bad_request", 0},
+	apperr.Unprocessable:    {http.StatusUnprocessableEntity, "bad_request", 0},
 	apperr.Internal:         {http.StatusInternalServerError, "internal", 0},
 }
 

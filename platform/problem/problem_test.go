@@ -15,7 +15,7 @@ import (
 )
 
 func TestEveryKindHasAStatusAndAFrameCode(t *testing.T) {
-	for k := apperr.Internal; k <= apperr.UnsupportedMedia; k++ {
+	for k := apperr.Internal; k <= apperr.Unprocessable; k++ {
 		if problem.Status(k) < 400 || problem.FrameCode(k) == "" {
 			t.Errorf("kind %d: status %d, frame code %q", k, problem.Status(k), problem.FrameCode(k))
 		}

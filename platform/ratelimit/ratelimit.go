@@ -1,6 +1,7 @@
-// Package ratelimit throttles repeated failures per key (an email, a client address) in memory.
+// Package ratelimit limits per key in memory: repeated failures (Failures: an email, a client
+// address) and requests (Buckets: an API key, a user).
 //
-// Each key may fail Max times within Window; then it must wait until the window that began with
+// With Failures, each key may fail Max times within Window; then it must wait until the window that began with
 // its first failure ends. State is per process: with several instances, each throttles on its
 // own, which still bounds an attacker to Max × instances attempts per window.
 package ratelimit

@@ -81,4 +81,7 @@ export const defaultInvalidations = Object.freeze({
   'document:expiry-changed': document,
   // A notification, not a change: it is left out of the audit feed's recent entries.
   'overview:updated': (data, { keys }) => [keys.overview],
+  // API keys are managed by people, not shown by this package: only the audit log changes.
+  'api-key:created': (data, { keys }) => [keys.auditLog],
+  'api-key:revoked': (data, { keys }) => [keys.auditLog],
 })
