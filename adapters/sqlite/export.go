@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 
+	"github.com/workspaceops/workspaceops/modules/apikey"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
@@ -135,4 +136,15 @@ func (x *Export) AuditEntries(ctx context.Context, fn func(auditlog.Entry) error
 			}
 			return []any{e.WorkspaceID, e.Seq}, fn(e)
 		})
+}
+
+// APIKeys calls fn for every API key, by id.
+func (x *Export) APIKeys(ctx context.Context, fn func(apikey.Key) error) error {
+	return x.page(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE id > ? ORDER BY id LIMIT ?", []any{""}, func(rows *sql.Rows) ([]any, error) {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		return []any{k.ID}, fn(k)
+	})
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/workspaceops/workspaceops/adapters/mongo"
 	"github.com/workspaceops/workspaceops/adapters/sqlite"
+	"github.com/workspaceops/workspaceops/modules/apikey"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
@@ -60,7 +61,8 @@ func parseCopyFlags(args []string, cfg config.Config, stderr io.Writer) (copyFla
 }
 
 // copyStore copies the embedded store into an empty MongoDB database: users, workspaces,
-// memberships, invitations, blobs, documents, work items (tags and links included) and the
+// memberships, invitations, blobs, documents, work items (tags and links included), API keys
+// (their hashes; idempotency records are left behind: they only replay recent answers) and the
 // whole audit log with its seqs (the target's counters follow), so that `serve` on that
 // database serves the same data and clients resume realtime from the same seqs. It then reads
 // every record back through the MongoDB adapter and compares it with its source.
@@ -94,6 +96,7 @@ func copyStore(ctx context.Context, cfg config.Config, f copyFlags, out io.Write
 		users: mongo.NewUsers(dst.Database()), workspaces: mongo.NewWorkspaces(dst.Database()),
 		items: mongo.NewWorkItems(dst.Database()), docs: mongo.NewDocuments(dst.Database()),
 		blobs: mongo.NewBlobs(dst.Database()), audit: mongo.NewAuditLog(dst.Database()),
+		keys: mongo.NewAPIKeys(dst.Database()),
 	}
 	log.Info("copying the embedded store", slog.String("from", src.Path()), slog.String("database", f.database))
 	if err := c.copyAll(ctx); err != nil {
@@ -117,6 +120,7 @@ type copier struct {
 	docs       *mongo.Documents
 	blobs      *mongo.Blobs
 	audit      *mongo.AuditLog
+	keys       *mongo.APIKeys
 }
 
 func (c *copier) copyAll(ctx context.Context) error {
@@ -140,6 +144,9 @@ func (c *copier) copyAll(ctx context.Context) error {
 		}},
 		{"work items", func() error {
 			return c.x.WorkItems(ctx, func(w workitem.WorkItem) error { return c.items.Create(ctx, w) })
+		}},
+		{"api keys", func() error {
+			return c.x.APIKeys(ctx, func(k apikey.Key) error { return c.keys.Create(ctx, k) })
 		}},
 		{"audit entries", func() error {
 			return c.x.AuditEntries(ctx, func(e auditlog.Entry) error {
@@ -214,6 +221,9 @@ func (c *copier) verifyAll(ctx context.Context, out io.Writer) error {
 		}},
 		{"work items", func(t *tally) error {
 			return c.x.WorkItems(ctx, func(w workitem.WorkItem) error { return t.check(w)(c.items.Get(ctx, w.WorkspaceID, w.ID)) })
+		}},
+		{"api keys", func(t *tally) error {
+			return c.x.APIKeys(ctx, func(k apikey.Key) error { return t.check(k)(c.keys.ByID(ctx, k.ID)) })
 		}},
 		{"audit entries", func(t *tally) error {
 			// The copies are read a page at a time, in the source's order (workspace, then seq).

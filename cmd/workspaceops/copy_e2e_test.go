@@ -34,11 +34,14 @@ func TestCopyToMongoDB(t *testing.T) {
 	content := bytes.Repeat([]byte("quarterly report, page after page\n"), 40_000) // ~1.3 MiB: several chunks
 	doc := s.upload(t, member.token, wid, "report.txt", content, true, "title", "Report").want(t, 201).str("id")
 	s.call("PUT", base+"/work-items/"+item+"/documents/"+doc, member.token, nil).want(t, 200)
+	key, _ := s.createKey(t, owner, wid, "ci", "MEMBER")
+	s.call("GET", base, key.token, nil).want(t, 200) // used: lastUsedAt is copied too
 
 	// What a client sees, before the move.
 	views := []string{
 		base, base + "/members", base + "/overview", base + "/work-items", base + "/work-items?tag=release",
 		base + "/work-items/" + item, base + "/documents", base + "/documents/" + doc, base + "/audit-log", "/api/v1/workspaces",
+		base + "/api-keys",
 	}
 	before := map[string]string{}
 	for _, v := range views {
@@ -56,7 +59,7 @@ func TestCopyToMongoDB(t *testing.T) {
 		t.Fatalf("copy exited %d:\n%s", code, out.String())
 	}
 	t.Logf("copy:\n%s", out.String())
-	for _, want := range []string{"users", "memberships", "invitations", "blobs", "work items", "audit entries", "equals its source"} {
+	for _, want := range []string{"users", "memberships", "invitations", "blobs", "work items", "api keys", "audit entries", "equals its source"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("the copy's report lacks %q:\n%s", want, out.String())
 		}
@@ -86,6 +89,7 @@ func TestCopyToMongoDB(t *testing.T) {
 		t.Fatalf("the document's content differs after the copy (%d bytes, want %d)", len(got), len(content))
 	}
 	m.call("POST", "/api/v1/auth/login", "", map[string]string{"email": viewer.email, "password": "correct-horse"}).want(t, 200)
+	m.call("GET", base+"/work-items", key.token, nil).want(t, 200)
 
 	// A client that had everything up to head resumes with nothing replayed, and the next change
 	// continues the same sequence.
