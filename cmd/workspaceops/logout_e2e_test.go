@@ -116,3 +116,32 @@ func TestLogoutAllAcrossInstances(t *testing.T) {
 	}
 	b.call("GET", "/api/v1/me", ann.token, nil).want(t, 401, "invalid_token")
 }
+
+// TestAPIKeyRevocationAcrossInstances: revoking a key on one instance closes its socket on the
+// other at once (relayed over NATS) and the other refuses it on REST at once.
+func TestAPIKeyRevocationAcrossInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two server processes and a NATS server")
+	}
+	nats := natstest.Start(t)
+	c := startCluster(t, 2, map[string]string{
+		"MONGO_URI": mongotest.URI(), "WSO_MONGO_DATABASE": mongotest.Database(t).Name(), "JWT_SECRET": testSecret,
+		"WSO_NATS_URL": nats.URL(), "WSO_LOG_LEVEL": "warn", "WSO_LOG_FORMAT": "json", "WSO_WS_DRAIN": "100ms",
+	})
+	a, b := c.nodes[0].srv, c.nodes[1].srv
+	ann := a.register(t, "ann@example.com")
+	wid := a.call("POST", "/api/v1/workspaces", ann.token, map[string]string{"name": "Launch"}).want(t, 201).str("id")
+	key, keyID := a.createKey(t, ann, wid, "listener", "VIEWER")
+	b.call("GET", "/api/v1/workspaces/"+wid, key.token, nil).want(t, 200)
+	ws := b.live(t, key)
+	ws.join(wid, nil)
+	for _, n := range c.nodes {
+		n.waitStatus(t, "/readyz/realtime", 200) // connected to NATS
+	}
+
+	a.call("DELETE", "/api/v1/workspaces/"+wid+"/api-keys/"+keyID, ann.token, nil).want(t, 204)
+	if code := ws.closeCode(); code != 4001 {
+		t.Fatalf("the key's socket on the other instance closed with %d, want 4001", code)
+	}
+	b.call("GET", "/api/v1/workspaces/"+wid, key.token, nil).want(t, 401, "invalid_token")
+}
