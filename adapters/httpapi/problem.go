@@ -18,7 +18,7 @@ var (
 	errEmptyBody        = apperr.New(apperr.Invalid, "empty_body", "the request body is empty")
 	errBodyTooLarge     = apperr.New(apperr.TooLarge, "body_too_large", "the request body is too large")
 	errInvalidID        = apperr.New(apperr.Invalid, "invalid_id", "the id in the path is malformed")
-	errMissingToken     = apperr.New(apperr.Unauthenticated, "missing_token", "an Authorization: Bearer token is required")
+	errMissingToken     = apperr.New(apperr.Unauthenticated, "missing_token", "an Authorization: Bearer token (or an X-Api-Key) is required")
 	errRouteNotFound    = apperr.New(apperr.NotFound, "route_not_found", "no such route")
 	errOriginNotAllowed = apperr.New(apperr.Forbidden, "origin_not_allowed", "this origin is not allowed")
 	errNothingToUpdate  = apperr.New(apperr.Invalid, "nothing_to_update", "the request changes nothing")
