@@ -33,17 +33,8 @@ func TestLogoutAllRevokesEverySession(t *testing.T) {
 	if code := ws.closeCode(); code != 4001 {
 		t.Errorf("the open WebSocket closed with %d, want 4001", code)
 	}
-	for {
-		m, ok := sse.next()
-		if !ok {
-			t.Fatal("the SSE stream ended without a close frame")
-		}
-		if m.frame["type"] == "close" {
-			if m.frame["code"] != float64(4001) {
-				t.Errorf("the SSE stream closed with %v, want 4001", m.frame)
-			}
-			break
-		}
+	if code := sse.closeCode(); code != 4001 {
+		t.Errorf("the SSE stream closed with %d, want 4001", code)
 	}
 	for _, tok := range []string{ann.token, laptop} {
 		s.call("GET", "/api/v1/me", tok, nil).want(t, 401, "invalid_token")
@@ -94,14 +85,7 @@ func TestPasswordChange(t *testing.T) {
 // everywhere through one closes the user's socket on the other with 4001, and that one refuses
 // the old token from then on, without waiting for its cache to expire.
 func TestLogoutAllAcrossInstances(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts two server processes and a NATS server")
-	}
-	nats := natstest.Start(t)
-	c := startCluster(t, 2, map[string]string{
-		"MONGO_URI": mongotest.URI(), "WSO_MONGO_DATABASE": mongotest.Database(t).Name(), "JWT_SECRET": testSecret,
-		"WSO_NATS_URL": nats.URL(), "WSO_LOG_LEVEL": "warn", "WSO_LOG_FORMAT": "json", "WSO_WS_DRAIN": "100ms",
-	})
+	c := startRevocationCluster(t)
 	a, b := c.nodes[0].srv, c.nodes[1].srv
 	ann := a.register(t, "ann@example.com")
 	b.call("GET", "/api/v1/me", ann.token, nil).want(t, 200) // b has the token's generation cached now
@@ -120,14 +104,7 @@ func TestLogoutAllAcrossInstances(t *testing.T) {
 // TestAPIKeyRevocationAcrossInstances: revoking a key on one instance closes its socket on the
 // other at once (relayed over NATS) and the other refuses it on REST at once.
 func TestAPIKeyRevocationAcrossInstances(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts two server processes and a NATS server")
-	}
-	nats := natstest.Start(t)
-	c := startCluster(t, 2, map[string]string{
-		"MONGO_URI": mongotest.URI(), "WSO_MONGO_DATABASE": mongotest.Database(t).Name(), "JWT_SECRET": testSecret,
-		"WSO_NATS_URL": nats.URL(), "WSO_LOG_LEVEL": "warn", "WSO_LOG_FORMAT": "json", "WSO_WS_DRAIN": "100ms",
-	})
+	c := startRevocationCluster(t)
 	a, b := c.nodes[0].srv, c.nodes[1].srv
 	ann := a.register(t, "ann@example.com")
 	wid := a.call("POST", "/api/v1/workspaces", ann.token, map[string]string{"name": "Launch"}).want(t, 201).str("id")
@@ -144,4 +121,32 @@ func TestAPIKeyRevocationAcrossInstances(t *testing.T) {
 		t.Fatalf("the key's socket on the other instance closed with %d, want 4001", code)
 	}
 	b.call("GET", "/api/v1/workspaces/"+wid, key.token, nil).want(t, 401, "invalid_token")
+}
+
+// startRevocationCluster starts two instances sharing a MongoDB database and a NATS server.
+func startRevocationCluster(t *testing.T) *cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts two server processes and a NATS server")
+	}
+	nats := natstest.Start(t)
+	return startCluster(t, 2, map[string]string{
+		"MONGO_URI": mongotest.URI(), "WSO_MONGO_DATABASE": mongotest.Database(t).Name(), "JWT_SECRET": testSecret,
+		"WSO_NATS_URL": nats.URL(), "WSO_LOG_LEVEL": "warn", "WSO_LOG_FORMAT": "json", "WSO_WS_DRAIN": "100ms",
+	})
+}
+
+// closeCode reads the stream until its close frame and returns its code (0 when it ended
+// without one).
+func (st *sseStream) closeCode() int {
+	for {
+		m, ok := st.next()
+		if !ok {
+			return 0
+		}
+		if m.frame["type"] == "close" {
+			code, _ := m.frame["code"].(float64)
+			return int(code)
+		}
+	}
 }
