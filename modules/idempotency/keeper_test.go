@@ -54,8 +54,10 @@ func TestReplayReuseAndInUse(t *testing.T) {
 func TestWhatIsNotKept(t *testing.T) {
 	k, c := newKeeper(t)
 	for name, finish := range map[string]func(idempotency.Claim){
-		"5xx":       func(cl idempotency.Claim) { k.Finish(ctx, cl, 503, nil, []byte("{}")) },
-		"too large": func(cl idempotency.Claim) { k.Finish(ctx, cl, 201, nil, []byte(strings.Repeat("x", idempotency.MaxBodyBytes+1))) },
+		"5xx": func(cl idempotency.Claim) { k.Finish(ctx, cl, 503, nil, []byte("{}")) },
+		"too large": func(cl idempotency.Claim) {
+			k.Finish(ctx, cl, 201, nil, []byte(strings.Repeat("x", idempotency.MaxBodyBytes+1)))
+		},
 	} {
 		claim, _, err := k.Begin(ctx, "u1", name, "fp")
 		if err != nil {
