@@ -23,4 +23,5 @@ export const EVENT_NAMES = Object.freeze([
   'document:deleted',
   'document:expiry-changed',
   'overview:updated',
+  'webhook:disabled',
 ])

@@ -59,6 +59,8 @@ var permissions = map[authz.Action]Role{
 	authz.DocumentDelete: Admin,
 
 	authz.AuditLogRead: Viewer,
+
+	authz.WebhookManage: Admin,
 }
 
 // Can reports whether role r may do action a. Unknown actions are refused.

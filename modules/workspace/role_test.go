@@ -20,6 +20,7 @@ func TestPermissionTable(t *testing.T) {
 		authz.DocumentUpload:  {Viewer: false, Member: true, Admin: true, Owner: true},
 		authz.DocumentDelete:  {Viewer: false, Member: false, Admin: true, Owner: true},
 		authz.AuditLogRead:    {Viewer: true, Member: true, Admin: true, Owner: true},
+		authz.WebhookManage:   {Viewer: false, Member: false, Admin: true, Owner: true},
 	}
 	for _, action := range authz.Actions() {
 		row, ok := want[action]

@@ -28,6 +28,8 @@ const (
 	DocumentDelete Action = "document.delete"
 
 	AuditLogRead Action = "audit-log.read"
+
+	WebhookManage Action = "webhook.manage"
 )
 
 // Actions lists every action, for completeness tests.
@@ -37,6 +39,7 @@ func Actions() []Action {
 		WorkItemRead, WorkItemWrite, WorkItemDelete,
 		DocumentRead, DocumentUpload, DocumentDelete,
 		AuditLogRead,
+		WebhookManage,
 	}
 }
 

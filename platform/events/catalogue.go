@@ -67,6 +67,7 @@ var catalogue = []Spec{
 	{Name: DocumentDeleted, Action: "DOCUMENT_DELETED", Change: true, Overview: true},
 	{Name: DocumentExpiryChanged, Action: "DOCUMENT_EXPIRY_CHANGED", Change: true, Overview: true},
 	{Name: OverviewUpdated, Action: "OVERVIEW_UPDATED"},
+	{Name: WebhookDisabled, Action: "WEBHOOK_DISABLED", Change: true},
 	{Name: AuditLogCreated, Action: "AUDIT_LOG_CREATED"},
 }
 

@@ -131,3 +131,8 @@ func NewDocumentExpiryChanged(id, from, to string) Change {
 func NewOverviewUpdated(workspaceID string) Change {
 	return Change{Name: OverviewUpdated, TargetType: TargetOverview, TargetID: workspaceID}
 }
+
+// NewWebhookDisabled: webhook id was deactivated, for reason, while delivering seq.
+func NewWebhookDisabled(id, reason string, seq int64) Change {
+	return Change{WebhookDisabled, TargetWebhook, id, map[string]any{"reason": reason, "seq": seq}}
+}

@@ -39,6 +39,9 @@ const (
 
 	OverviewUpdated Name = "overview:updated"
 
+	// WebhookDisabled: a webhook was deactivated after its last delivery attempt failed.
+	WebhookDisabled Name = "webhook:disabled"
+
 	// AuditLogCreated is never published by a module: every event frame is an audit entry, and
 	// the live audit feed reads every frame under this name (the client library fires it).
 	AuditLogCreated Name = "audit-log:created"
@@ -53,6 +56,7 @@ const (
 	TargetWorkItem   = "work-item"
 	TargetDocument   = "document"
 	TargetOverview   = "overview"
+	TargetWebhook    = "webhook"
 )
 
 // Event is one thing that happened. Data stays small: clients refetch over REST.
