@@ -23,6 +23,8 @@ import (
 	"github.com/workspaceops/workspaceops/modules/document/documenttest"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/identity/identitytest"
+	"github.com/workspaceops/workspaceops/modules/webhook"
+	"github.com/workspaceops/workspaceops/modules/webhook/webhooktest"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workitem/workitemtest"
 	"github.com/workspaceops/workspaceops/modules/workspace"
@@ -91,6 +93,9 @@ func TestContracts(t *testing.T) {
 		auditlogtest.RepositoryContract(t, func(t *testing.T) auditlog.Repository { return sqlite.NewAuditLog(db(t)) })
 	})
 	t.Run("ticket redemptions", func(t *testing.T) { ticketContract(t, db(t)) })
+	t.Run("webhooks", func(t *testing.T) {
+		webhooktest.RepositoryContract(t, func(t *testing.T) webhook.Repository { return sqlite.NewWebhooks(db(t)) })
+	})
 
 	t.Run("every query uses an index", func(t *testing.T) {
 		if t.Failed() {
