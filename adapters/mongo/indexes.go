@@ -21,6 +21,9 @@ const (
 	auditLogColl    = "auditLog"
 	auditHeadsColl  = "auditHeads"     // one seq counter per workspace, _id = workspace id
 	ticketsColl     = "sseTicketsUsed" // one document per used SSE ticket, _id = the ticket's id
+
+	webhooksColl        = "webhooks"
+	webhookAttemptsColl = "webhookAttempts" // the deliveries log, _id = webhook id/attempt key
 )
 
 // Index is one index this package relies on.
@@ -145,6 +148,31 @@ var Indexes = []Index{
 		Collection: auditLogColl, Name: "workspaceId_targetId_seq",
 		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "targetId", Value: 1}, {Key: "seq", Value: 1}},
 		Why:  "audit List filtered by target (a work item's or document's history)",
+	},
+	{
+		Collection: webhooksColl, Name: "workspaceId_id",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "_id", Value: 1}},
+		Why:  "webhook List pages and Count (the per-workspace cap)",
+	},
+	{
+		Collection: webhooksColl, Name: "active_id",
+		Keys: bson.D{{Key: "active", Value: 1}, {Key: "_id", Value: 1}},
+		Why:  "Active: the dispatcher's pages of webhooks to deliver, across workspaces",
+	},
+	{
+		Collection: webhookAttemptsColl, Name: "webhookId_key",
+		Keys: bson.D{{Key: "webhookId", Value: 1}, {Key: "key", Value: 1}},
+		Why:  "the deliveries log's pages, newest first; deleting a webhook's log",
+	},
+	{
+		Collection: webhookAttemptsColl, Name: "webhookId_deliveryId_attempt",
+		Keys: bson.D{{Key: "webhookId", Value: 1}, {Key: "deliveryId", Value: 1}, {Key: "attempt", Value: 1}},
+		Why:  "LastAttempt (redelivery)",
+	},
+	{
+		Collection: webhookAttemptsColl, Name: "at",
+		Keys: bson.D{{Key: "at", Value: 1}},
+		Why:  "PruneAttempts: the log keeps 7 days",
 	},
 }
 
