@@ -16,6 +16,7 @@ import (
 
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/platform/apperr"
@@ -211,6 +212,7 @@ func TestOpenAPIDocumentsEveryErrorCode(t *testing.T) {
 		workitem.ErrNotFound, workitem.ErrInvalidTransition, workitem.ErrVersionConflict, workitem.ErrConflict,
 		workitem.ErrDocumentNotFound, workitem.ErrTooManyDocuments,
 		document.ErrNotFound, document.ErrTooLarge, document.ErrVersionConflict, document.ErrConflict,
+		webhook.ErrNotFound, webhook.ErrDeliveryNotFound, webhook.ErrConflict, webhook.ErrTooMany, webhook.ErrDestination,
 	}
 	codes := []string{"method_not_allowed", "internal"} // written without a catalogued error
 	for _, e := range errs {

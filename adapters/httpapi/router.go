@@ -17,6 +17,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/overview"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 )
@@ -73,6 +74,7 @@ type Services struct {
 	Documents  *document.Service
 	Overview   *overview.Service
 	AuditLog   *auditlog.Service
+	Webhooks   *webhook.Service
 }
 
 // API holds what the handlers call.
@@ -83,6 +85,7 @@ type API struct {
 	documents  *document.Service
 	overview   *overview.Service
 	auditLog   *auditlog.Service
+	webhooks   *webhook.Service
 	realtime   Realtime
 	ready      ReadinessCheck
 	log        *slog.Logger
@@ -91,13 +94,13 @@ type API struct {
 // NewRouter returns the HTTP handler serving the REST API, its OpenAPI document and the
 // health endpoints.
 func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (http.Handler, error) {
-	if s.Identity == nil || s.Workspaces == nil || s.WorkItems == nil || s.Documents == nil || s.Overview == nil || s.AuditLog == nil || ready == nil || log == nil {
+	if s.Identity == nil || s.Workspaces == nil || s.WorkItems == nil || s.Documents == nil || s.Overview == nil || s.AuditLog == nil || s.Webhooks == nil || ready == nil || log == nil {
 		return nil, errors.New("httpapi: all dependencies are required")
 	}
 	if cfg.MaxBodyBytes <= 0 || cfg.MaxUploadBytes <= 0 {
 		return nil, errors.New("httpapi: MaxBodyBytes and MaxUploadBytes must be positive")
 	}
-	api := &API{identity: s.Identity, workspaces: s.Workspaces, workItems: s.WorkItems, documents: s.Documents, overview: s.Overview, auditLog: s.AuditLog, realtime: cfg.Realtime, ready: ready, log: log}
+	api := &API{identity: s.Identity, workspaces: s.Workspaces, workItems: s.WorkItems, documents: s.Documents, overview: s.Overview, auditLog: s.AuditLog, webhooks: s.Webhooks, realtime: cfg.Realtime, ready: ready, log: log}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -135,7 +138,7 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 
 	authed.POST("/workspaces", api.createWorkspace)
 	authed.GET("/workspaces", api.listWorkspaces)
-	ws1 := authed.Group("/workspaces/:wid", validIDs(log, "wid", "uid", "iid", "id", "docId"))
+	ws1 := authed.Group("/workspaces/:wid", validIDs(log, "wid", "uid", "iid", "id", "docId", "deliveryId"))
 	ws1.GET("", api.getWorkspace)
 	ws1.PATCH("", api.updateWorkspace)
 	ws1.DELETE("", api.deleteWorkspace)
@@ -162,6 +165,15 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	ws1.GET("/documents/:id/content", api.downloadDocument)
 	ws1.PATCH("/documents/:id", api.updateDocument)
 	ws1.DELETE("/documents/:id", api.deleteDocument)
+
+	ws1.POST("/webhooks", api.createWebhook)
+	ws1.GET("/webhooks", api.listWebhooks)
+	ws1.GET("/webhooks/:id", api.getWebhook)
+	ws1.PATCH("/webhooks/:id", api.updateWebhook)
+	ws1.DELETE("/webhooks/:id", api.deleteWebhook)
+	ws1.GET("/webhooks/:id/deliveries", api.listWebhookDeliveries)
+	ws1.POST("/webhooks/:id/deliveries/:deliveryId/redeliver", api.redeliverWebhook)
+	ws1.POST("/webhooks/:id/replay", api.replayWebhook)
 	return r, nil
 }
 
