@@ -13,6 +13,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/platform/config"
@@ -28,6 +29,7 @@ type Store struct {
 	Blobs       document.BlobStore
 	AuditLog    auditlog.Repository
 	Redemptions realtime.Redemptions
+	Webhooks    webhook.Repository
 	Ready       httpapi.ReadinessCheck
 }
 
@@ -62,7 +64,7 @@ func openSQLite(ctx context.Context, cfg config.Config, log *slog.Logger) (*Stor
 	return &Store{
 		Users: sqlite.NewUsers(db), Workspaces: sqlite.NewWorkspaces(db), WorkItems: sqlite.NewWorkItems(db),
 		Documents: sqlite.NewDocuments(db), Blobs: sqlite.NewBlobs(db), AuditLog: sqlite.NewAuditLog(db),
-		Redemptions: sqlite.NewTicketRedemptions(db), Ready: db.Ping,
+		Redemptions: sqlite.NewTicketRedemptions(db), Webhooks: sqlite.NewWebhooks(db), Ready: db.Ping,
 	}, cleanup, nil
 }
 
@@ -86,6 +88,6 @@ func openMongo(ctx context.Context, cfg config.Config, log *slog.Logger) (*Store
 	return &Store{
 		Users: mongo.NewUsers(d), Workspaces: mongo.NewWorkspaces(d), WorkItems: mongo.NewWorkItems(d),
 		Documents: mongo.NewDocuments(d), Blobs: mongo.NewBlobs(d), AuditLog: mongo.NewAuditLog(d),
-		Redemptions: mongo.NewTicketRedemptions(d), Ready: db.Ping,
+		Redemptions: mongo.NewTicketRedemptions(d), Webhooks: mongo.NewWebhooks(d), Ready: db.Ping,
 	}, cleanup, nil
 }
