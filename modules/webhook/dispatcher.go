@@ -322,7 +322,9 @@ func (d *Dispatcher) attempt(ctx context.Context, w *Webhook, e Entry) (bool, er
 	if p := w.Pending; p != nil && p.Seq == e.Seq {
 		deliveryID, try = p.DeliveryID, p.Attempt+1
 	}
+	stop := d.keepLease(ctx, *w)
 	res := d.send(ctx, *w, deliveryID, e)
+	stop()
 	a := d.record(ctx, *w, deliveryID, e, try, try <= len(d.opts.Retry), res)
 	if a.Status == StatusSucceeded {
 		return true, d.advance(ctx, w, e.Seq)
@@ -347,6 +349,44 @@ func (d *Dispatcher) attempt(ctx context.Context, w *Webhook, e Entry) (bool, er
 	d.logger.WarnContext(ctx, "webhook deactivated", slog.String("webhook_id", w.ID), slog.String("reason", reason))
 	d.events.Publish(ctx, events.NewWebhookDisabled(w.ID, reason, e.Seq).Event(w.WorkspaceID, "", d.clock.Now()))
 	return false, nil
+}
+
+// keepLease renews w's lease every third of its length until the returned stop is called, so
+// that a slow receiver (up to the sender's timeout) does not let another instance take the
+// webhook over mid-delivery. It writes only the lease, and only while it is still ours.
+func (d *Dispatcher) keepLease(ctx context.Context, w Webhook) (stop func()) {
+	var (
+		mu      sync.Mutex
+		stopped bool
+		timer   clock.Timer
+	)
+	var renew func()
+	renew = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		now := d.clock.Now()
+		_, _, err := d.repo.Update(context.WithoutCancel(ctx), w.WorkspaceID, w.ID, func(x *Webhook) (bool, error) {
+			if x.LeaseOwner != d.opts.Owner || x.Generation != w.Generation {
+				return false, nil
+			}
+			x.LeaseUntil = now.Add(d.opts.Lease)
+			return true, nil
+		})
+		if err != nil {
+			d.logger.WarnContext(ctx, "renew a webhook's lease", slog.String("webhook_id", w.ID), slog.Any("error", err))
+		}
+		timer = d.clock.AfterFunc(d.opts.Lease/3, renew)
+	}
+	timer = d.clock.AfterFunc(d.opts.Lease/3, renew)
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		timer.Stop()
+	}
 }
 
 // Payload is a delivery's body.

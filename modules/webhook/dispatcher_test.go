@@ -58,9 +58,13 @@ type receiver struct {
 	statuses []int
 	got      []Request
 	refused  bool
+	during   func() // runs while a request is being answered
 }
 
 func (r *receiver) Send(_ context.Context, req Request) Response {
+	if r.during != nil {
+		r.during()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, req)
@@ -394,4 +398,23 @@ func TestCreateValidates(t *testing.T) {
 	if _, err := r.svc.Create(ctx, "u1", "ws1", CreateInput{URL: "https://hooks.example.com/", Events: []string{"*"}}); !errors.Is(err, ErrTooMany) {
 		t.Fatalf("third webhook: %v", err)
 	}
+}
+
+// A receiver slower than the lease does not let another instance in: the lease is renewed
+// while the request is in flight.
+func TestLeaseRenewedDuringASlowDelivery(t *testing.T) {
+	r := newRig(t, "a")
+	w := r.create(t, "*")
+	r.log.add("ws1", "work-item:created")
+	held := false
+	r.rcv.during = func() {
+		r.clock.Advance(40 * time.Second) // past the 30 s lease taken before sending
+		got := r.get(t, w.ID)
+		held = got.LeaseOwner == "a" && got.LeaseUntil.After(r.clock.Now())
+	}
+	r.d.Pass(ctx)
+	if !held {
+		t.Fatal("the lease expired during a slow delivery")
+	}
+	equalSeqs(t, r.rcv.seqs(t), 1)
 }
