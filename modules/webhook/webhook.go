@@ -109,10 +109,10 @@ type Attempt struct {
 	At             time.Time
 }
 
-// Key orders a webhook's attempts by time (then delivery and try): the deliveries log's
-// keyset.
+// Key orders a webhook's attempts by time, then (within a millisecond) seq and try, the
+// delivery id making it unique: the deliveries log's keyset.
 func (a Attempt) Key() string {
-	return fmt.Sprintf("%013d-%s-%04d", a.At.UnixMilli(), a.DeliveryID, a.Attempt)
+	return fmt.Sprintf("%013d-%019d-%04d-%s", a.At.UnixMilli(), a.Seq, a.Attempt, a.DeliveryID)
 }
 
 // URLRules are the rules a webhook URL must meet besides its destination's addresses.

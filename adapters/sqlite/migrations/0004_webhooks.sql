@@ -25,7 +25,7 @@ CREATE TABLE webhooks (
 CREATE INDEX webhooks_by_workspace ON webhooks (workspace_id, id);
 CREATE INDEX webhooks_active ON webhooks (active, id);
 
--- The deliveries log: one row per attempt, k = webhook.Attempt.Key() (time, delivery, try).
+-- The deliveries log: one row per attempt, k = webhook.Attempt.Key() (time, seq, try, delivery).
 CREATE TABLE webhook_attempts (
 	webhook_id      TEXT NOT NULL,
 	k               TEXT NOT NULL,
