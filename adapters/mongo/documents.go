@@ -78,15 +78,9 @@ func (r *Documents) Create(ctx context.Context, d document.Document) error {
 // Get finds the document by _id alone (the embedded store's fast path) and checks its
 // workspace afterwards.
 func (r *Documents) Get(ctx context.Context, workspaceID, id string) (document.Document, error) {
-	var d documentDoc
-	if err := r.coll.FindOne(ctx, byID(id)).Decode(&d); err != nil {
-		if isNoDocuments(err) {
-			return document.Document{}, document.ErrNotFound
-		}
-		return document.Document{}, storeError("mongo: find document: %w", err)
-	}
-	if d.WorkspaceID != workspaceID {
-		return document.Document{}, document.ErrNotFound
+	d, err := getInWorkspace(ctx, r.coll, workspaceID, id, func(d documentDoc) string { return d.WorkspaceID }, document.ErrNotFound, "document")
+	if err != nil {
+		return document.Document{}, err
 	}
 	return d.document(), nil
 }

@@ -118,15 +118,9 @@ func (r *Webhooks) Create(ctx context.Context, w webhook.Webhook) error {
 
 // Get finds the webhook by _id alone (the embedded store's fast path) and checks its workspace.
 func (r *Webhooks) Get(ctx context.Context, workspaceID, id string) (webhook.Webhook, error) {
-	var d webhookDoc
-	if err := r.coll.FindOne(ctx, byID(id)).Decode(&d); err != nil {
-		if isNoDocuments(err) {
-			return webhook.Webhook{}, webhook.ErrNotFound
-		}
-		return webhook.Webhook{}, storeError("mongo: find webhook: %w", err)
-	}
-	if d.WorkspaceID != workspaceID {
-		return webhook.Webhook{}, webhook.ErrNotFound
+	d, err := getInWorkspace(ctx, r.coll, workspaceID, id, func(d webhookDoc) string { return d.WorkspaceID }, webhook.ErrNotFound, "webhook")
+	if err != nil {
+		return webhook.Webhook{}, err
 	}
 	return d.webhook(), nil
 }

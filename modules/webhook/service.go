@@ -172,7 +172,7 @@ func (s *Service) Update(ctx context.Context, actorID, workspaceID, id string, i
 		}
 	}
 	now := s.d.Clock.Now()
-	w, _, err := s.d.Repo.Update(ctx, workspaceID, id, func(w *Webhook) (bool, error) {
+	return s.change(ctx, workspaceID, id, func(w *Webhook) {
 		if in.URL != nil {
 			w.URL = *in.URL
 		}
@@ -185,6 +185,14 @@ func (s *Service) Update(ctx context.Context, actorID, workspaceID, id string, i
 			w.Pending = nil
 		}
 		w.UpdatedAt = now
+	})
+}
+
+// change writes a change through the API and wakes the dispatcher, which may have something
+// to deliver now.
+func (s *Service) change(ctx context.Context, workspaceID, id string, edit func(*Webhook)) (Webhook, error) {
+	w, _, err := s.d.Repo.Update(ctx, workspaceID, id, func(w *Webhook) (bool, error) {
+		edit(w)
 		return true, nil
 	})
 	if err != nil {
@@ -265,15 +273,9 @@ func (s *Service) Replay(ctx context.Context, actorID, workspaceID, id string, s
 		return Webhook{}, ErrBadSince
 	}
 	now := s.d.Clock.Now()
-	w, _, err := s.d.Repo.Update(ctx, workspaceID, id, func(w *Webhook) (bool, error) {
+	return s.change(ctx, workspaceID, id, func(w *Webhook) {
 		w.Cursor, w.Pending = since, nil
 		w.Generation++
 		w.UpdatedAt = now
-		return true, nil
 	})
-	if err != nil {
-		return Webhook{}, err
-	}
-	s.d.Dispatcher.Wake()
-	return w, nil
 }
