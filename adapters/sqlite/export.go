@@ -7,6 +7,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 )
@@ -135,4 +136,16 @@ func (x *Export) AuditEntries(ctx context.Context, fn func(auditlog.Entry) error
 			}
 			return []any{e.WorkspaceID, e.Seq}, fn(e)
 		})
+}
+
+// Webhooks calls fn for every webhook, by id (their deliveries log, kept 7 days, is not
+// exported).
+func (x *Export) Webhooks(ctx context.Context, fn func(webhook.Webhook) error) error {
+	return x.page(ctx, "SELECT "+webhookColumns+" FROM webhooks WHERE id > ? ORDER BY id LIMIT ?", []any{""}, func(rows *sql.Rows) ([]any, error) {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, err
+		}
+		return []any{w.ID}, fn(w)
+	})
 }

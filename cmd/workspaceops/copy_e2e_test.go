@@ -34,11 +34,14 @@ func TestCopyToMongoDB(t *testing.T) {
 	content := bytes.Repeat([]byte("quarterly report, page after page\n"), 40_000) // ~1.3 MiB: several chunks
 	doc := s.upload(t, member.token, wid, "report.txt", content, true, "title", "Report").want(t, 201).str("id")
 	s.call("PUT", base+"/work-items/"+item+"/documents/"+doc, member.token, nil).want(t, 200)
+	// A webhook (on a public address literal, for an event this test never causes) moves with its cursor.
+	s.call("POST", base+"/webhooks", owner.token, map[string]any{"url": "https://93.184.216.34/hooks", "events": []string{"document:deleted"}}).want(t, 201)
 
 	// What a client sees, before the move.
 	views := []string{
 		base, base + "/members", base + "/overview", base + "/work-items", base + "/work-items?tag=release",
 		base + "/work-items/" + item, base + "/documents", base + "/documents/" + doc, base + "/audit-log", "/api/v1/workspaces",
+		base + "/webhooks",
 	}
 	before := map[string]string{}
 	for _, v := range views {
@@ -56,7 +59,7 @@ func TestCopyToMongoDB(t *testing.T) {
 		t.Fatalf("copy exited %d:\n%s", code, out.String())
 	}
 	t.Logf("copy:\n%s", out.String())
-	for _, want := range []string{"users", "memberships", "invitations", "blobs", "work items", "audit entries", "equals its source"} {
+	for _, want := range []string{"users", "memberships", "invitations", "blobs", "work items", "audit entries", "webhooks", "equals its source"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("the copy's report lacks %q:\n%s", want, out.String())
 		}
