@@ -155,6 +155,7 @@ func TestEventConstructorsMatchTheContract(t *testing.T) {
 		events.NewDocumentUploaded(id, "plan.pdf", 1234), events.NewDocumentUpdated(id, "Plan", "EXPIRING_SOON", &expires),
 		events.NewDocumentUpdated(id, "Plan", "VALID", nil), events.NewDocumentDeleted(id, "plan.pdf"),
 		events.NewDocumentExpiryChanged(id, "VALID", "EXPIRING_SOON"), events.NewOverviewUpdated(wid),
+		events.NewWebhookDisabled(id, "the delivery of seq 7 failed 6 times (last: timed out)", 7),
 	}
 	made := map[events.Name]bool{}
 	for i, c := range changes {
