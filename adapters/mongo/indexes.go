@@ -174,6 +174,11 @@ var Indexes = []Index{
 		Keys: bson.D{{Key: "at", Value: 1}},
 		Why:  "PruneAttempts: the log keeps 7 days",
 	},
+	{
+		Collection: webhookAttemptsColl, Name: "workspaceId",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}},
+		Why:  "DeleteWorkspace (a deleted workspace's purge)",
+	},
 }
 
 // indexBuildTimeout bounds EnsureIndexes instead of OperationTimeout.

@@ -181,6 +181,18 @@ func (r *Webhooks) Delete(ctx context.Context, workspaceID, id string) error {
 	return nil
 }
 
+// DeleteWorkspace removes the workspace's webhooks, then their deliveries logs.
+func (r *Webhooks) DeleteWorkspace(ctx context.Context, workspaceID string) error {
+	filter := bson.D{{Key: "workspaceId", Value: workspaceID}}
+	if _, err := r.coll.DeleteMany(ctx, filter); err != nil {
+		return storeError("mongo: delete a workspace's webhooks: %w", err)
+	}
+	if _, err := r.attempts.DeleteMany(ctx, filter); err != nil {
+		return storeError("mongo: delete a workspace's webhook deliveries: %w", err)
+	}
+	return nil
+}
+
 // AddAttempt records one attempt (a second record of the same key replaces the first).
 func (r *Webhooks) AddAttempt(ctx context.Context, a webhook.Attempt) error {
 	k := a.Key()

@@ -169,6 +169,20 @@ func (r *Webhooks) Delete(ctx context.Context, workspaceID, id string) error {
 	})
 }
 
+// DeleteWorkspace removes the workspace's webhooks and their deliveries logs, in one
+// transaction, over the indexes on workspace_id.
+func (r *Webhooks) DeleteWorkspace(ctx context.Context, workspaceID string) error {
+	return r.db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := r.db.exec(ctx, tx, "DELETE FROM webhook_attempts WHERE workspace_id = ?", workspaceID); err != nil {
+			return storeError("sqlite: delete a workspace's webhook deliveries: %w", err)
+		}
+		if _, err := r.db.exec(ctx, tx, "DELETE FROM webhooks WHERE workspace_id = ?", workspaceID); err != nil {
+			return storeError("sqlite: delete a workspace's webhooks: %w", err)
+		}
+		return nil
+	})
+}
+
 const attemptColumns = "webhook_id, k, workspace_id, delivery_id, seq, event, attempt, status, response_status, duration_ms, error, at"
 
 func scanAttempt(row interface{ Scan(...any) error }) (webhook.Attempt, error) {

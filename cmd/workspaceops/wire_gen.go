@@ -119,9 +119,29 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		cleanup()
 		return nil, nil, err
 	}
+	webhookRepository := store.Webhooks
+	webhookLog := bridge.WebhookLog{
+		AuditLog: service,
+	}
+	sender := provideWebhookSender(cfg)
+	dispatcher, err := provideWebhookDispatcher(cfg, webhookRepository, webhookLog, sender, publisher, log)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	webhookService, err := provideWebhookService(cfg, webhookRepository, webhookLog, sender, authorizer, dispatcher, clock, log)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	workspaceContent := bridge.WorkspaceContent{
 		WorkItems: workitemService,
 		Documents: documentService,
+		Webhooks:  webhookService,
 	}
 	workspaceService, err := provideWorkspaceService(workspaceRepository, userDirectory, workspaceContent, publisher, clock, cfg, log)
 	if err != nil {
@@ -176,25 +196,6 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		AuditLog: service,
 	}
 	overviewService, err := overview.NewService(authorizer, workItemFigures, documentFigures, memberFigures, activity)
-	if err != nil {
-		cleanup3()
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	webhookRepository := store.Webhooks
-	webhookLog := bridge.WebhookLog{
-		AuditLog: service,
-	}
-	sender := provideWebhookSender(cfg)
-	dispatcher, err := provideWebhookDispatcher(cfg, webhookRepository, webhookLog, sender, publisher, log)
-	if err != nil {
-		cleanup3()
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	webhookService, err := provideWebhookService(cfg, webhookRepository, webhookLog, sender, authorizer, dispatcher, clock, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()

@@ -26,6 +26,8 @@ type Repository interface {
 	Update(ctx context.Context, workspaceID, id string, change func(*Webhook) (bool, error)) (Webhook, bool, error)
 	// Delete removes the webhook and its deliveries log, or returns ErrNotFound.
 	Delete(ctx context.Context, workspaceID, id string) error
+	// DeleteWorkspace removes every webhook of the workspace and their deliveries logs.
+	DeleteWorkspace(ctx context.Context, workspaceID string) error
 
 	// AddAttempt records one delivery attempt; (webhook, delivery id, attempt) is unique.
 	AddAttempt(ctx context.Context, a Attempt) error

@@ -210,6 +210,16 @@ func (s *Service) Delete(ctx context.Context, actorID, workspaceID, id string) e
 	return s.d.Repo.Delete(ctx, workspaceID, id)
 }
 
+// PurgeWorkspace deletes every webhook of a deleted workspace, with their logs (the workspace
+// module's purge, through adapters/bridge). Its workspace:deleted entry may or may not have
+// been delivered by then.
+func (s *Service) PurgeWorkspace(ctx context.Context, workspaceID string) error {
+	if err := s.d.Repo.DeleteWorkspace(ctx, workspaceID); err != nil {
+		return fmt.Errorf("purge webhooks: %w", err)
+	}
+	return nil
+}
+
 // Deliveries returns one page of a webhook's deliveries log (every attempt of the last 7
 // days), newest first.
 func (s *Service) Deliveries(ctx context.Context, actorID, workspaceID, id, cursor string, limit int) (page.Page[Attempt], error) {

@@ -43,3 +43,4 @@ CREATE TABLE webhook_attempts (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (webhook_id, delivery_id, attempt);
 CREATE INDEX webhook_attempts_by_time ON webhook_attempts (at);
+CREATE INDEX webhook_attempts_by_workspace ON webhook_attempts (workspace_id);

@@ -119,6 +119,23 @@ func (s *Store) Delete(_ context.Context, wid, id string) error {
 	return nil
 }
 
+// DeleteWorkspace removes the workspace's webhooks and their attempts.
+func (s *Store) DeleteWorkspace(_ context.Context, wid string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, w := range s.hooks {
+		if w.WorkspaceID == wid {
+			delete(s.hooks, id)
+		}
+	}
+	for k, a := range s.attempts {
+		if a.WorkspaceID == wid {
+			delete(s.attempts, k)
+		}
+	}
+	return nil
+}
+
 // AddAttempt records an attempt.
 func (s *Store) AddAttempt(_ context.Context, a webhook.Attempt) error {
 	s.mu.Lock()

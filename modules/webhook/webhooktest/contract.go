@@ -95,6 +95,34 @@ func RepositoryContract(t *testing.T, newRepo func(t *testing.T) webhook.Reposit
 		}
 	})
 
+	t.Run("delete a workspace's webhooks", func(t *testing.T) {
+		repo := newRepo(t)
+		gone, kept := NewWebhook(ids.New()), NewWebhook(ids.New())
+		for _, w := range []webhook.Webhook{gone, kept} {
+			if err := repo.Create(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+			if err := repo.AddAttempt(ctx, webhook.Attempt{WebhookID: w.ID, WorkspaceID: w.WorkspaceID, DeliveryID: "d", Attempt: 1, Status: webhook.StatusSucceeded, At: t0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := repo.DeleteWorkspace(ctx, gone.WorkspaceID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := repo.Get(ctx, gone.WorkspaceID, gone.ID); !errors.Is(err, webhook.ErrNotFound) {
+			t.Fatalf("a deleted workspace's webhook: %v", err)
+		}
+		if left, _ := repo.Attempts(ctx, gone.ID, webhook.AttemptQuery{Limit: 10}); len(left) != 0 {
+			t.Fatalf("a deleted workspace's deliveries stay: %d", len(left))
+		}
+		if _, err := repo.Get(ctx, kept.WorkspaceID, kept.ID); err != nil {
+			t.Fatalf("another workspace's webhook: %v", err)
+		}
+		if left, _ := repo.Attempts(ctx, kept.ID, webhook.AttemptQuery{Limit: 10}); len(left) != 1 {
+			t.Fatalf("another workspace's deliveries: %d", len(left))
+		}
+	})
+
 	t.Run("update is a compare-and-set keeping every field", func(t *testing.T) {
 		repo := newRepo(t)
 		w := NewWebhook(ids.New())
