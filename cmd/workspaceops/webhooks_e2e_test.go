@@ -234,6 +234,11 @@ func TestWebhooks(t *testing.T) {
 	if list := s.call("GET", base, owner.token, nil).want(t, 200); strings.Contains(list.raw, secret) {
 		t.Fatalf("the list shows the secret: %s", list.raw)
 	}
+	// A change of URL is checked as a creation is, and a refused one changes nothing.
+	s.call("PATCH", base+"/"+id, owner.token, map[string]any{"url": "http://localhost:" + u.Port() + "/in"}).want(t, 400, "webhook_destination_refused")
+	if got := s.call("GET", base+"/"+id, owner.token, nil).want(t, 200); got.str("url") != hookURL {
+		t.Fatalf("url after a refused change: %s", got.raw)
+	}
 
 	// 1. The first delivery fails twice (500), then everything succeeds, in order.
 	rcv.setPolicy(func(n int, _ hookDelivery) int {
