@@ -93,19 +93,7 @@ func (r *Documents) Update(ctx context.Context, workspaceID, id string, change f
 
 // Delete removes the metadata.
 func (r *Documents) Delete(ctx context.Context, workspaceID, id string) error {
-	unlock, err := lockDoc(ctx, r.coll, id) // see docLocks: never interleave with an Update's write
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	res, err := r.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "workspaceId", Value: workspaceID}})
-	if err != nil {
-		return storeError("mongo: delete document: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return document.ErrNotFound
-	}
-	return nil
+	return deleteInWorkspace(ctx, r.coll, workspaceID, id, document.ErrNotFound, "document")
 }
 
 // List returns one page of a workspace's documents, newest first: (createdAt, _id) descending,

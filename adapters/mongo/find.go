@@ -41,6 +41,25 @@ func idIn(ids []string) bson.D {
 // the whole collection, so hot reads use it alone.
 func byID(id string) bson.D { return bson.D{{Key: "_id", Value: id}} }
 
+// deleteInWorkspace deletes the document id of coll if it belongs to workspaceID, else returns
+// notFound. It holds the document's lock (see docLocks), so it never interleaves with an
+// Update's write. what names the entity in errors.
+func deleteInWorkspace(ctx context.Context, coll *mongodriver.Collection, workspaceID, id string, notFound error, what string) error {
+	unlock, err := lockDoc(ctx, coll, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	res, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "workspaceId", Value: workspaceID}})
+	if err != nil {
+		return storeError("mongo: delete %s: %w", what, err)
+	}
+	if res.DeletedCount == 0 {
+		return notFound
+	}
+	return nil
+}
+
 // getInWorkspace decodes the document id of coll (found by _id alone, the embedded store's fast
 // path) and returns notFound when there is none or when it belongs to another workspace than
 // workspaceID (workspaceOf reads it). what names the entity in errors.

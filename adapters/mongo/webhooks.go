@@ -163,17 +163,8 @@ func (r *Webhooks) Update(ctx context.Context, workspaceID, id string, change fu
 
 // Delete removes the webhook, then its deliveries log.
 func (r *Webhooks) Delete(ctx context.Context, workspaceID, id string) error {
-	unlock, err := lockDoc(ctx, r.coll, id) // see docLocks: never interleave with an Update's write
-	if err != nil {
+	if err := deleteInWorkspace(ctx, r.coll, workspaceID, id, webhook.ErrNotFound, "webhook"); err != nil {
 		return err
-	}
-	defer unlock()
-	res, err := r.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "workspaceId", Value: workspaceID}})
-	if err != nil {
-		return storeError("mongo: delete webhook: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return webhook.ErrNotFound
 	}
 	if _, err := r.attempts.DeleteMany(ctx, bson.D{{Key: "webhookId", Value: id}}); err != nil {
 		return storeError("mongo: delete webhook deliveries: %w", err)
