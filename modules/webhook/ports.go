@@ -3,8 +3,6 @@ package webhook
 import (
 	"context"
 	"time"
-
-	"github.com/workspaceops/workspaceops/platform/authz"
 )
 
 // Repository stores webhooks and their deliveries log.
@@ -83,9 +81,4 @@ type Sender interface {
 	// CheckDestination refuses a URL whose host resolves to an address webhooks may not reach
 	// (ErrDestination), unless the host is allowed explicitly.
 	CheckDestination(ctx context.Context, rawURL string) error
-}
-
-// Authorizer answers whether a user may act in a workspace (the workspace module's table).
-type Authorizer interface {
-	authz.Authorizer
 }
