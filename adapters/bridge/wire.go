@@ -7,6 +7,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/overview"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/platform/authz"
@@ -39,4 +40,7 @@ var ProviderSet = wire.NewSet(
 	wire.Struct(new(DocumentFigures), "*"), wire.Bind(new(overview.DocumentCounter), new(DocumentFigures)),
 	wire.Struct(new(MemberFigures), "*"), wire.Bind(new(overview.MemberCounter), new(MemberFigures)),
 	wire.Struct(new(Activity), "*"), wire.Bind(new(overview.ActivityFeed), new(Activity)),
+	// webhook.go
+	wire.Struct(new(WebhookLog), "*"), wire.Bind(new(webhook.Log), new(WebhookLog)),
+	SubscribeWebhooks,
 )

@@ -7,6 +7,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/apikey"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 )
@@ -45,10 +46,11 @@ func userInfo(u identity.User) workspace.UserInfo {
 }
 
 // WorkspaceContent implements workspace.ContentPurger: a deleted workspace's work items, then its
-// documents with their content.
+// documents with their content, then its webhooks.
 type WorkspaceContent struct {
 	WorkItems *workitem.Service
 	Documents *document.Service
+	Webhooks  *webhook.Service
 }
 
 var _ workspace.ContentPurger = WorkspaceContent{}
@@ -58,7 +60,10 @@ func (p WorkspaceContent) PurgeWorkspace(ctx context.Context, workspaceID string
 	if err := p.WorkItems.PurgeWorkspace(ctx, workspaceID); err != nil {
 		return err
 	}
-	return p.Documents.PurgeWorkspace(ctx, workspaceID)
+	if err := p.Documents.PurgeWorkspace(ctx, workspaceID); err != nil {
+		return err
+	}
+	return p.Webhooks.PurgeWorkspace(ctx, workspaceID)
 }
 
 // KeyGrants implements workspace.KeyGrants with the apikey module's Lookup.

@@ -18,6 +18,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/idempotency"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/platform/apperr"
@@ -215,6 +216,7 @@ func TestOpenAPIDocumentsEveryErrorCode(t *testing.T) {
 		document.ErrNotFound, document.ErrTooLarge, document.ErrVersionConflict, document.ErrConflict,
 		errRateLimited, errUserOnly, idempotency.ErrInvalidKey, idempotency.ErrKeyReused, idempotency.ErrKeyInUse,
 		apikey.ErrKeyNotFound, apikey.ErrInvalidToken, apikey.ErrTooManyKeys, workspace.ErrKeyOwner,
+		webhook.ErrNotFound, webhook.ErrDeliveryNotFound, webhook.ErrConflict, webhook.ErrTooMany, webhook.ErrDestination,
 	}
 	codes := []string{"method_not_allowed", "internal"} // written without a catalogued error
 	for _, e := range errs {

@@ -19,6 +19,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/idempotency"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/overview"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/platform/apperr"
@@ -80,6 +81,7 @@ type Services struct {
 	Documents  *document.Service
 	Overview   *overview.Service
 	AuditLog   *auditlog.Service
+	Webhooks   *webhook.Service
 	APIKeys    *apikey.Service
 	// Idempotency keeps the answers of POSTs sent with an Idempotency-Key.
 	Idempotency *idempotency.Keeper
@@ -102,6 +104,7 @@ type API struct {
 	overview    *overview.Service
 	auditLog    *auditlog.Service
 	apiKeys     *apikey.Service
+	webhooks    *webhook.Service
 	idempotency *idempotency.Keeper
 	credentials Authenticator
 	realtime    Realtime
@@ -113,14 +116,14 @@ type API struct {
 // health endpoints.
 func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (http.Handler, error) {
 	if s.Identity == nil || s.Workspaces == nil || s.WorkItems == nil || s.Documents == nil || s.Overview == nil || s.AuditLog == nil ||
-		s.APIKeys == nil || s.Idempotency == nil || s.Credentials == nil || ready == nil || log == nil {
+		s.APIKeys == nil || s.Idempotency == nil || s.Credentials == nil || s.Webhooks == nil || ready == nil || log == nil {
 		return nil, errors.New("httpapi: all dependencies are required")
 	}
 	if cfg.MaxBodyBytes <= 0 || cfg.MaxUploadBytes <= 0 {
 		return nil, errors.New("httpapi: MaxBodyBytes and MaxUploadBytes must be positive")
 	}
 	api := &API{identity: s.Identity, workspaces: s.Workspaces, workItems: s.WorkItems, documents: s.Documents, overview: s.Overview, auditLog: s.AuditLog,
-		apiKeys: s.APIKeys, idempotency: s.Idempotency, credentials: s.Credentials, realtime: cfg.Realtime, ready: ready, log: log}
+		apiKeys: s.APIKeys, webhooks: s.Webhooks, idempotency: s.Idempotency, credentials: s.Credentials, realtime: cfg.Realtime, ready: ready, log: log}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -163,7 +166,7 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 
 	authed.POST("/workspaces", usersOnly, api.idempotent, api.createWorkspace)
 	authed.GET("/workspaces", usersOnly, api.listWorkspaces)
-	ws1 := authed.Group("/workspaces/:wid", validIDs(log, "wid", "uid", "iid", "id", "docId"))
+	ws1 := authed.Group("/workspaces/:wid", validIDs(log, "wid", "uid", "iid", "id", "docId", "deliveryId"))
 	ws1.GET("", api.getWorkspace)
 	ws1.PATCH("", api.updateWorkspace)
 	ws1.DELETE("", api.deleteWorkspace)
@@ -194,6 +197,15 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	ws1.GET("/documents/:id/content", api.downloadDocument)
 	ws1.PATCH("/documents/:id", api.updateDocument)
 	ws1.DELETE("/documents/:id", api.deleteDocument)
+
+	ws1.POST("/webhooks", api.idempotent, api.createWebhook)
+	ws1.GET("/webhooks", api.listWebhooks)
+	ws1.GET("/webhooks/:id", api.getWebhook)
+	ws1.PATCH("/webhooks/:id", api.updateWebhook)
+	ws1.DELETE("/webhooks/:id", api.deleteWebhook)
+	ws1.GET("/webhooks/:id/deliveries", api.listWebhookDeliveries)
+	ws1.POST("/webhooks/:id/deliveries/:deliveryId/redeliver", api.redeliverWebhook)
+	ws1.POST("/webhooks/:id/replay", api.replayWebhook)
 	return r, nil
 }
 

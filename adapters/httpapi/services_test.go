@@ -22,6 +22,8 @@ import (
 	"github.com/workspaceops/workspaceops/modules/identity"
 	identitymem "github.com/workspaceops/workspaceops/modules/identity/memory"
 	"github.com/workspaceops/workspaceops/modules/overview"
+	"github.com/workspaceops/workspaceops/modules/webhook"
+	webhookmem "github.com/workspaceops/workspaceops/modules/webhook/memory"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	workitemmem "github.com/workspaceops/workspaceops/modules/workitem/memory"
 	"github.com/workspaceops/workspaceops/modules/workspace"
@@ -89,9 +91,16 @@ func newTestRouter(t *testing.T) *gin.Engine {
 	must(err)
 	ov, err := overview.NewService(ws, bridge.WorkItemFigures{WorkItems: items}, bridge.DocumentFigures{Documents: docs}, bridge.MemberFigures{Workspaces: ws}, bridge.Activity{AuditLog: audit})
 	must(err)
+	hooks := webhookmem.NewStore()
+	dispatcher, err := webhook.NewDispatcher(hooks, bridge.WebhookLog{AuditLog: audit}, noSender{}, audit, clock.System{}, log, webhook.Options{})
+	must(err)
+	whs, err := webhook.NewService(webhook.Deps{
+		Repo: hooks, Log: bridge.WebhookLog{AuditLog: audit}, Sender: noSender{}, Authz: ws, Dispatcher: dispatcher, Clock: clk, Logger: log,
+	})
+	must(err)
 	h, err := NewRouter(Config{MaxBodyBytes: 1 << 20, MaxUploadBytes: 1 << 20},
 		Services{Identity: ids, Workspaces: ws, WorkItems: items, Documents: docs, Overview: ov, AuditLog: audit,
-			APIKeys: keys, Idempotency: keeper, Credentials: ids},
+			APIKeys: keys, Idempotency: keeper, Credentials: ids, Webhooks: whs},
 		func(context.Context) error { return nil }, log)
 	must(err)
 	engine, ok := h.(*gin.Engine)
@@ -100,3 +109,12 @@ func newTestRouter(t *testing.T) *gin.Engine {
 	}
 	return engine
 }
+
+// noSender is a webhook.Sender that reaches nobody: the router's tests deliver nothing.
+type noSender struct{}
+
+func (noSender) Send(context.Context, webhook.Request) webhook.Response {
+	return webhook.Response{Err: context.Canceled}
+}
+
+func (noSender) CheckDestination(context.Context, string) error { return nil }

@@ -78,15 +78,9 @@ func (r *Documents) Create(ctx context.Context, d document.Document) error {
 // Get finds the document by _id alone (the embedded store's fast path) and checks its
 // workspace afterwards.
 func (r *Documents) Get(ctx context.Context, workspaceID, id string) (document.Document, error) {
-	var d documentDoc
-	if err := r.coll.FindOne(ctx, byID(id)).Decode(&d); err != nil {
-		if isNoDocuments(err) {
-			return document.Document{}, document.ErrNotFound
-		}
-		return document.Document{}, storeError("mongo: find document: %w", err)
-	}
-	if d.WorkspaceID != workspaceID {
-		return document.Document{}, document.ErrNotFound
+	d, err := getInWorkspace(ctx, r.coll, workspaceID, id, func(d documentDoc) string { return d.WorkspaceID }, document.ErrNotFound, "document")
+	if err != nil {
+		return document.Document{}, err
 	}
 	return d.document(), nil
 }
@@ -99,19 +93,7 @@ func (r *Documents) Update(ctx context.Context, workspaceID, id string, change f
 
 // Delete removes the metadata.
 func (r *Documents) Delete(ctx context.Context, workspaceID, id string) error {
-	unlock, err := lockDoc(ctx, r.coll, id) // see docLocks: never interleave with an Update's write
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	res, err := r.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "workspaceId", Value: workspaceID}})
-	if err != nil {
-		return storeError("mongo: delete document: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return document.ErrNotFound
-	}
-	return nil
+	return deleteInWorkspace(ctx, r.coll, workspaceID, id, document.ErrNotFound, "document")
 }
 
 // List returns one page of a workspace's documents, newest first: (createdAt, _id) descending,

@@ -11,18 +11,20 @@ import (
 
 // Collection names.
 const (
-	usersColl       = "users"
-	workspacesColl  = "workspaces"
-	membershipsColl = "memberships"
-	invitationsColl = "invitations"
-	documentsColl   = "documents"
-	blobsBucket     = "blobs" // GridFS bucket: collections blobs.files and blobs.chunks
-	workItemsColl   = "workItems"
-	auditLogColl    = "auditLog"
-	auditHeadsColl  = "auditHeads"     // one seq counter per workspace, _id = workspace id
-	ticketsColl     = "sseTicketsUsed" // one document per used SSE ticket, _id = the ticket's id
-	apiKeysColl     = "apiKeys"
-	idempotencyColl = "idempotencyKeys" // _id = scope + "\n" + key
+	usersColl           = "users"
+	workspacesColl      = "workspaces"
+	membershipsColl     = "memberships"
+	invitationsColl     = "invitations"
+	documentsColl       = "documents"
+	blobsBucket         = "blobs" // GridFS bucket: collections blobs.files and blobs.chunks
+	workItemsColl       = "workItems"
+	auditLogColl        = "auditLog"
+	auditHeadsColl      = "auditHeads"     // one seq counter per workspace, _id = workspace id
+	ticketsColl         = "sseTicketsUsed" // one document per used SSE ticket, _id = the ticket's id
+	apiKeysColl         = "apiKeys"
+	idempotencyColl     = "idempotencyKeys" // _id = scope + "\n" + key
+	webhooksColl        = "webhooks"
+	webhookAttemptsColl = "webhookAttempts" // the deliveries log, _id = webhook id/attempt key
 )
 
 // Index is one index this package relies on.
@@ -162,6 +164,36 @@ var Indexes = []Index{
 		Collection: idempotencyColl, Name: "expiresAt",
 		Keys: bson.D{{Key: "expiresAt", Value: 1}},
 		Why:  "DeleteExpired (no TTL index on the embedded store)",
+	},
+	{
+		Collection: webhooksColl, Name: "workspaceId_id",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}, {Key: "_id", Value: 1}},
+		Why:  "webhook List pages and Count (the per-workspace cap)",
+	},
+	{
+		Collection: webhooksColl, Name: "active_id",
+		Keys: bson.D{{Key: "active", Value: 1}, {Key: "_id", Value: 1}},
+		Why:  "Active: the dispatcher's pages of webhooks to deliver, across workspaces",
+	},
+	{
+		Collection: webhookAttemptsColl, Name: "webhookId_key",
+		Keys: bson.D{{Key: "webhookId", Value: 1}, {Key: "key", Value: 1}},
+		Why:  "the deliveries log's pages, newest first; deleting a webhook's log",
+	},
+	{
+		Collection: webhookAttemptsColl, Name: "webhookId_deliveryId_attempt",
+		Keys: bson.D{{Key: "webhookId", Value: 1}, {Key: "deliveryId", Value: 1}, {Key: "attempt", Value: 1}},
+		Why:  "LastAttempt (redelivery)",
+	},
+	{
+		Collection: webhookAttemptsColl, Name: "at",
+		Keys: bson.D{{Key: "at", Value: 1}},
+		Why:  "PruneAttempts: the log keeps 7 days",
+	},
+	{
+		Collection: webhookAttemptsColl, Name: "workspaceId",
+		Keys: bson.D{{Key: "workspaceId", Value: 1}},
+		Why:  "DeleteWorkspace (a deleted workspace's purge)",
 	},
 }
 

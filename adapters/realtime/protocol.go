@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -316,22 +315,7 @@ func encodeClose(code int, reason string) []byte {
 	return mustJSON(closeFrame{Type: TypeClose, Code: code, Reason: reason})
 }
 
-// EncodeEvent returns the event frame of an audit entry. data holds the entry's own fields,
-// then the standard ones (which win on a clash): targetId, targetType, workspaceId, actorId
-// (null for the system), at, action and entryId.
+// EncodeEvent returns the event frame of an audit entry, its data the entry's EventData.
 func EncodeEvent(e auditlog.Entry) ([]byte, error) {
-	data := make(map[string]any, len(e.Data)+7)
-	maps.Copy(data, e.Data)
-	data["targetId"] = e.TargetID
-	data["targetType"] = e.TargetType
-	data["workspaceId"] = e.WorkspaceID
-	if e.ActorID != "" {
-		data["actorId"] = e.ActorID
-	} else {
-		data["actorId"] = nil
-	}
-	data["at"] = e.At.UTC().Format(time.RFC3339Nano)
-	data["action"] = e.Action
-	data["entryId"] = e.ID
-	return json.Marshal(eventFrame{Type: TypeEvent, WorkspaceID: e.WorkspaceID, Seq: e.Seq, Event: string(e.Event), Data: data})
+	return json.Marshal(eventFrame{Type: TypeEvent, WorkspaceID: e.WorkspaceID, Seq: e.Seq, Event: string(e.Event), Data: e.EventData()})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 )
@@ -146,5 +147,17 @@ func (x *Export) APIKeys(ctx context.Context, fn func(apikey.Key) error) error {
 			return nil, err
 		}
 		return []any{k.ID}, fn(k)
+	})
+}
+
+// Webhooks calls fn for every webhook, by id (their deliveries log, kept 7 days, is not
+// exported).
+func (x *Export) Webhooks(ctx context.Context, fn func(webhook.Webhook) error) error {
+	return x.page(ctx, "SELECT "+webhookColumns+" FROM webhooks WHERE id > ? ORDER BY id LIMIT ?", []any{""}, func(rows *sql.Rows) ([]any, error) {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, err
+		}
+		return []any{w.ID}, fn(w)
 	})
 }

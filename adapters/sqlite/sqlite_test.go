@@ -27,6 +27,8 @@ import (
 	"github.com/workspaceops/workspaceops/modules/idempotency/idempotencytest"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/identity/identitytest"
+	"github.com/workspaceops/workspaceops/modules/webhook"
+	"github.com/workspaceops/workspaceops/modules/webhook/webhooktest"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workitem/workitemtest"
 	"github.com/workspaceops/workspaceops/modules/workspace"
@@ -100,6 +102,9 @@ func TestContracts(t *testing.T) {
 	})
 	t.Run("idempotency keys", func(t *testing.T) {
 		idempotencytest.RepositoryContract(t, func(t *testing.T) idempotency.Repository { return sqlite.NewIdempotencyKeys(db(t)) })
+	})
+	t.Run("webhooks", func(t *testing.T) {
+		webhooktest.RepositoryContract(t, func(t *testing.T) webhook.Repository { return sqlite.NewWebhooks(db(t)) })
 	})
 
 	t.Run("every query uses an index", func(t *testing.T) {

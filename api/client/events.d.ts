@@ -13,7 +13,7 @@ export type ExpiryStatus = 'VALID' | 'EXPIRING_SOON' | 'EXPIRED'
 /** every event's data has these, besides its own fields */
 export interface StandardData {
   targetId: string
-  targetType: 'workspace' | 'member' | 'invitation' | 'user' | 'work-item' | 'document' | 'overview' | 'api-key'
+  targetType: 'workspace' | 'member' | 'invitation' | 'user' | 'work-item' | 'document' | 'overview' | 'api-key' | 'webhook'
   workspaceId: string
   /** null when the system acted (expiry sweeper, overview) */
   actorId: string | null
@@ -188,6 +188,15 @@ export interface ApiKeyRevokedData extends StandardData {
   name: string
 }
 
+/** The data of `webhook:disabled`: a webhook was deactivated after its last delivery attempt failed; actorId null; PATCH active:true resumes it from its cursor. */
+export interface WebhookDisabledData extends StandardData {
+  action: 'WEBHOOK_DISABLED'
+  targetType: 'webhook'
+  reason: string
+  /** the seq of the entry whose delivery failed */
+  seq: number
+}
+
 /** Every event name, with the type of its `data`. */
 export interface EventMap {
   'workspace:created': WorkspaceCreatedData
@@ -211,6 +220,7 @@ export interface EventMap {
   'overview:updated': OverviewUpdatedData
   'api-key:created': ApiKeyCreatedData
   'api-key:revoked': ApiKeyRevokedData
+  'webhook:disabled': WebhookDisabledData
 }
 
 /** The name of an event a frame can carry. */

@@ -25,4 +25,5 @@ export const EVENT_NAMES = Object.freeze([
   'overview:updated',
   'api-key:created',
   'api-key:revoked',
+  'webhook:disabled',
 ])

@@ -156,6 +156,7 @@ func TestEventConstructorsMatchTheContract(t *testing.T) {
 		events.NewDocumentUpdated(id, "Plan", "VALID", nil), events.NewDocumentDeleted(id, "plan.pdf"),
 		events.NewDocumentExpiryChanged(id, "VALID", "EXPIRING_SOON"), events.NewOverviewUpdated(wid),
 		events.NewAPIKeyCreated(id, "CI", "MEMBER", "wso_abcdefgh"), events.NewAPIKeyRevoked(id, "CI"),
+		events.NewWebhookDisabled(id, "the delivery of seq 7 failed 6 times (last: timed out)", 7),
 	}
 	made := map[events.Name]bool{}
 	for i, c := range changes {

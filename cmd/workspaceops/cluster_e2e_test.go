@@ -139,46 +139,60 @@ type node struct {
 
 func startCluster(t *testing.T, n int, env map[string]string) *cluster {
 	t.Helper()
+	bin := buildBinary(t)
+	c := &cluster{}
+	for range n {
+		c.nodes = append(c.nodes, startNode(t, bin, env))
+	}
+	return c
+}
+
+// buildBinary builds the command into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "workspaceops")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	c := &cluster{}
-	for range n {
-		addr := freeAddr(t)
-		cmd := exec.Command(bin, "serve")
-		cmd.Env = append(os.Environ(), "WSO_ADDR="+addr, "WSO_RATE_LIMIT=off")
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		nd := &node{srv: &server{base: "http://" + addr, t: t}, cmd: cmd, logs: &syncBuffer{}}
-		cmd.Stdout, cmd.Stderr = nd.logs, nd.logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan int, 1)
-		go func() {
-			_ = cmd.Wait()
-			exited <- cmd.ProcessState.ExitCode()
-		}()
-		t.Cleanup(func() {
-			if !nd.dead.Load() {
-				_ = cmd.Process.Signal(os.Interrupt)
-			}
-			select {
-			case <-exited:
-			case <-time.After(30 * time.Second):
-				_ = cmd.Process.Kill()
-				t.Error("an instance did not stop within 30 s")
-			}
-			if t.Failed() {
-				t.Logf("instance %s logs:\n%s", addr, nd.logs.String())
-			}
-		})
-		waitHealthy(t, nd.srv, exited, nd.logs)
-		c.nodes = append(c.nodes, nd)
+	return bin
+}
+
+// startNode runs bin serve as a process on a free loopback port with env, stopped (or, when
+// killed, waited for) when the test ends.
+func startNode(t *testing.T, bin string, env map[string]string) *node {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "WSO_ADDR="+addr, "WSO_RATE_LIMIT=off")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	return c
+	nd := &node{srv: &server{base: "http://" + addr, t: t}, cmd: cmd, logs: &syncBuffer{}}
+	cmd.Stdout, cmd.Stderr = nd.logs, nd.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan int, 1)
+	go func() {
+		_ = cmd.Wait()
+		exited <- cmd.ProcessState.ExitCode()
+	}()
+	t.Cleanup(func() {
+		if !nd.dead.Load() {
+			_ = cmd.Process.Signal(os.Interrupt)
+		}
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Error("an instance did not stop within 30 s")
+		}
+		if t.Failed() {
+			t.Logf("instance %s logs:\n%s", addr, nd.logs.String())
+		}
+	})
+	waitHealthy(t, nd.srv, exited, nd.logs)
+	return nd
 }
 
 func (c *cluster) alive() []*node {

@@ -23,6 +23,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/platform/config"
@@ -96,7 +97,8 @@ func copyStore(ctx context.Context, cfg config.Config, f copyFlags, out io.Write
 		users: mongo.NewUsers(dst.Database()), workspaces: mongo.NewWorkspaces(dst.Database()),
 		items: mongo.NewWorkItems(dst.Database()), docs: mongo.NewDocuments(dst.Database()),
 		blobs: mongo.NewBlobs(dst.Database()), audit: mongo.NewAuditLog(dst.Database()),
-		keys: mongo.NewAPIKeys(dst.Database()),
+		keys:     mongo.NewAPIKeys(dst.Database()),
+		webhooks: mongo.NewWebhooks(dst.Database()),
 	}
 	log.Info("copying the embedded store", slog.String("from", src.Path()), slog.String("database", f.database))
 	if err := c.copyAll(ctx); err != nil {
@@ -121,6 +123,7 @@ type copier struct {
 	blobs      *mongo.Blobs
 	audit      *mongo.AuditLog
 	keys       *mongo.APIKeys
+	webhooks   *mongo.Webhooks
 }
 
 func (c *copier) copyAll(ctx context.Context) error {
@@ -156,6 +159,9 @@ func (c *copier) copyAll(ctx context.Context) error {
 				}
 				return err
 			})
+		}},
+		{"webhooks", func() error {
+			return c.x.Webhooks(ctx, func(w webhook.Webhook) error { return c.webhooks.Create(ctx, w) })
 		}},
 	}
 	for _, s := range steps {
@@ -240,6 +246,12 @@ func (c *copier) verifyAll(ctx context.Context, out io.Writer) error {
 				return t.check(e)(found, err)
 			})
 		}},
+		{"webhooks", func(t *tally) error {
+			return c.x.Webhooks(ctx, func(w webhook.Webhook) error {
+				got, err := c.webhooks.Get(ctx, w.WorkspaceID, w.ID)
+				return t.check(withSecretHashed(w))(withSecretHashed(got), err)
+			})
+		}},
 	}
 	fmt.Fprintf(out, "  %-14s %8s  %s\n", "kind", "count", "sha256 of the records (source = copy)")
 	for _, ch := range checks {
@@ -250,6 +262,14 @@ func (c *copier) verifyAll(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "  %-14s %8d  %s\n", ch.kind, t.n, hex.EncodeToString(t.sum.Sum(nil)))
 	}
 	return nil
+}
+
+// withSecretHashed stands for w in the copy's comparison, its secret replaced by the secret's
+// SHA-256, so that a difference can be printed without printing the secret.
+func withSecretHashed(w webhook.Webhook) webhook.Webhook {
+	sum := sha256.Sum256([]byte(w.Secret))
+	w.Secret = "sha256:" + hex.EncodeToString(sum[:])
+	return w
 }
 
 // verifyPage is how many audit entries of the copy one read returns.

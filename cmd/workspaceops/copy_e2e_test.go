@@ -36,12 +36,15 @@ func TestCopyToMongoDB(t *testing.T) {
 	s.call("PUT", base+"/work-items/"+item+"/documents/"+doc, member.token, nil).want(t, 200)
 	key, _ := s.createKey(t, owner, wid, "ci", "MEMBER")
 	s.call("GET", base, key.token, nil).want(t, 200) // used: lastUsedAt is copied too
+	// A webhook (on a public address literal, for an event this test never causes) moves with its cursor.
+	s.call("POST", base+"/webhooks", owner.token, map[string]any{"url": "https://93.184.216.34/hooks", "events": []string{"document:deleted"}}).want(t, 201)
 
 	// What a client sees, before the move.
 	views := []string{
 		base, base + "/members", base + "/overview", base + "/work-items", base + "/work-items?tag=release",
 		base + "/work-items/" + item, base + "/documents", base + "/documents/" + doc, base + "/audit-log", "/api/v1/workspaces",
 		base + "/api-keys",
+		base + "/webhooks",
 	}
 	before := map[string]string{}
 	for _, v := range views {
@@ -59,7 +62,7 @@ func TestCopyToMongoDB(t *testing.T) {
 		t.Fatalf("copy exited %d:\n%s", code, out.String())
 	}
 	t.Logf("copy:\n%s", out.String())
-	for _, want := range []string{"users", "memberships", "invitations", "blobs", "work items", "api keys", "audit entries", "equals its source"} {
+	for _, want := range []string{"users", "memberships", "invitations", "blobs", "work items", "api keys", "audit entries", "webhooks", "equals its source"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("the copy's report lacks %q:\n%s", want, out.String())
 		}

@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/platform/config"
@@ -36,6 +37,8 @@ type App struct {
 	Handler http.Handler
 	// Sweep runs the document expiry sweeper until its context ends.
 	Sweep func(ctx context.Context)
+	// Webhooks delivers webhooks until its context ends.
+	Webhooks bridge.WebhookDispatch
 	// Realtime is the WebSocket/SSE hub; serve shuts it down after REST has drained.
 	Realtime *realtime.Hub
 	// Counters are served on the debug listener.
@@ -205,6 +208,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	swept := make(chan struct{})
 	go func() { defer close(swept); app.Sweep(sweepCtx) }()
 	defer func() { stopSweep(); <-swept }()
+	hooksCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
+	hooked := make(chan struct{})
+	go func() { defer close(hooked); app.Webhooks(hooksCtx) }()
+	defer func() { stopHooks(); <-hooked }()
 	log.Info("WorkspaceOps is serving", slog.String("url", "http://"+ln.Addr().String()),
 		slog.String("store", storeKind(cfg)))
 

@@ -17,15 +17,18 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/natsbus"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/adapters/webhooksender"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/overview"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/config"
 	"github.com/workspaceops/workspaceops/platform/events"
+	"github.com/workspaceops/workspaceops/platform/ids"
 	"github.com/workspaceops/workspaceops/platform/ratelimit"
 )
 
@@ -133,4 +136,28 @@ func provideHTTPConfig(cfg config.Config) httpapi.Config {
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes, RateLimit: cfg.RateLimit,
 	}
+}
+
+// provideWebhookSender: deliveries reach only public addresses, and the hosts of
+// WSO_WEBHOOK_ALLOWED_HOSTS.
+func provideWebhookSender(cfg config.Config) *webhooksender.Sender {
+	return webhooksender.New(webhooksender.Options{AllowedHosts: cfg.WebhookAllowedHosts})
+}
+
+// provideWebhookDispatcher names this instance in the webhooks' leases (host, process and a
+// random part, so a restarted process is a new holder).
+func provideWebhookDispatcher(cfg config.Config, repo webhook.Repository, lg webhook.Log, sender webhook.Sender, ev events.Publisher,
+	log *slog.Logger) (*webhook.Dispatcher, error) {
+	host, _ := os.Hostname()
+	return webhook.NewDispatcher(repo, lg, sender, ev, clock.System{}, log.With(slog.String("component", "webhooks")), webhook.Options{
+		Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), ids.New()), Retry: cfg.WebhookRetry, Lease: cfg.WebhookLease, Poll: cfg.WebhookPoll,
+	})
+}
+
+func provideWebhookService(cfg config.Config, repo webhook.Repository, lg webhook.Log, sender webhook.Sender, az authz.Authorizer,
+	d *webhook.Dispatcher, c clock.Clock, log *slog.Logger) (*webhook.Service, error) {
+	return webhook.NewService(webhook.Deps{
+		Repo: repo, Log: lg, Sender: sender, Authz: az, Dispatcher: d, Clock: c, Logger: log.With(slog.String("component", "webhooks")),
+		Rules: webhook.URLRules{AllowHTTP: cfg.WebhookAllowHTTP}, MaxPerWorkspace: cfg.WebhookMax,
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/idempotency"
 	"github.com/workspaceops/workspaceops/modules/identity"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/platform/config"
@@ -32,6 +33,7 @@ type Store struct {
 	Redemptions realtime.Redemptions
 	APIKeys     apikey.Repository
 	Idempotency idempotency.Repository
+	Webhooks    webhook.Repository
 	Ready       httpapi.ReadinessCheck
 }
 
@@ -67,7 +69,7 @@ func openSQLite(ctx context.Context, cfg config.Config, log *slog.Logger) (*Stor
 		Users: sqlite.NewUsers(db), Workspaces: sqlite.NewWorkspaces(db), WorkItems: sqlite.NewWorkItems(db),
 		Documents: sqlite.NewDocuments(db), Blobs: sqlite.NewBlobs(db), AuditLog: sqlite.NewAuditLog(db),
 		Redemptions: sqlite.NewTicketRedemptions(db), APIKeys: sqlite.NewAPIKeys(db), Idempotency: sqlite.NewIdempotencyKeys(db),
-		Ready: db.Ping,
+		Webhooks: sqlite.NewWebhooks(db), Ready: db.Ping,
 	}, cleanup, nil
 }
 
@@ -92,6 +94,6 @@ func openMongo(ctx context.Context, cfg config.Config, log *slog.Logger) (*Store
 		Users: mongo.NewUsers(d), Workspaces: mongo.NewWorkspaces(d), WorkItems: mongo.NewWorkItems(d),
 		Documents: mongo.NewDocuments(d), Blobs: mongo.NewBlobs(d), AuditLog: mongo.NewAuditLog(d),
 		Redemptions: mongo.NewTicketRedemptions(d), APIKeys: mongo.NewAPIKeys(d), Idempotency: mongo.NewIdempotencyKeys(d),
-		Ready: db.Ping,
+		Webhooks: mongo.NewWebhooks(d), Ready: db.Ping,
 	}, cleanup, nil
 }

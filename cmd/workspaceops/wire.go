@@ -12,11 +12,13 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/adapters/webhooksender"
 	"github.com/workspaceops/workspaceops/modules/apikey"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/idempotency"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/overview"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/config"
@@ -27,7 +29,7 @@ import (
 // time (MONGO_URI), which a graph fixed at build time cannot do, so provideStore chooses.
 var storeSet = wire.NewSet(
 	provideStore,
-	wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "APIKeys", "Idempotency", "Ready"),
+	wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "APIKeys", "Idempotency", "Webhooks", "Ready"),
 )
 
 // platformSet: the plumbing modules take from platform.
@@ -58,9 +60,16 @@ var realtimeSet = wire.NewSet(
 	provideCounters,
 )
 
+// webhookSet: the sender (the address-checking HTTP client), the dispatcher and the use cases;
+// bridge.ProviderSet subscribes the dispatcher to the audit log.
+var webhookSet = wire.NewSet(
+	provideWebhookSender, wire.Bind(new(webhook.Sender), new(*webhooksender.Sender)),
+	provideWebhookDispatcher, provideWebhookService,
+)
+
 // initApp builds the whole object graph; wire generates its body in wire_gen.go.
 func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, func(), error) {
-	wire.Build(storeSet, platformSet, moduleSet, realtimeSet,
+	wire.Build(storeSet, platformSet, moduleSet, realtimeSet, webhookSet,
 		bridge.ProviderSet, token.ProviderSet, httpapi.ProviderSet,
 		provideTokenConfig, provideHTTPConfig, wire.Struct(new(App), "*"))
 	return nil, nil, nil

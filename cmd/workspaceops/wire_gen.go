@@ -13,12 +13,14 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
 	"github.com/workspaceops/workspaceops/adapters/token"
+	"github.com/workspaceops/workspaceops/adapters/webhooksender"
 	"github.com/workspaceops/workspaceops/modules/apikey"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
 	"github.com/workspaceops/workspaceops/modules/idempotency"
 	"github.com/workspaceops/workspaceops/modules/identity"
 	"github.com/workspaceops/workspaceops/modules/overview"
+	"github.com/workspaceops/workspaceops/modules/webhook"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/platform/clock"
@@ -128,9 +130,29 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		cleanup()
 		return nil, nil, err
 	}
+	webhookRepository := store.Webhooks
+	webhookLog := bridge.WebhookLog{
+		AuditLog: service,
+	}
+	sender := provideWebhookSender(cfg)
+	dispatcher, err := provideWebhookDispatcher(cfg, webhookRepository, webhookLog, sender, publisher, log)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	webhookService, err := provideWebhookService(cfg, webhookRepository, webhookLog, sender, authorizer, dispatcher, clock, log)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	workspaceContent := bridge.WorkspaceContent{
 		WorkItems: workitemService,
 		Documents: documentService,
+		Webhooks:  webhookService,
 	}
 	workspaceService, err := provideWorkspaceService(workspaceRepository, userDirectory, workspaceContent, keyGrants, publisher, clock, cfg, log)
 	if err != nil {
@@ -225,6 +247,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		Documents:   documentService,
 		Overview:    overviewService,
 		AuditLog:    service,
+		Webhooks:    webhookService,
 		APIKeys:     apikeyService,
 		Idempotency: keeper,
 		Credentials: mainCredentials,
@@ -238,10 +261,12 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		return nil, nil, err
 	}
 	v := provideSweep(documentService, cfg)
+	webhookDispatch := bridge.SubscribeWebhooks(service, dispatcher)
 	counters := provideCounters(hub, service, bus)
 	app := &App{
 		Handler:  handler,
 		Sweep:    v,
+		Webhooks: webhookDispatch,
 		Realtime: hub,
 		Counters: counters,
 	}
@@ -262,7 +287,7 @@ var (
 // storeSet: the repositories of the one database configured. SQLite or MongoDB is chosen at run
 // time (MONGO_URI), which a graph fixed at build time cannot do, so provideStore chooses.
 var storeSet = wire.NewSet(
-	provideStore, wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "APIKeys", "Idempotency", "Ready"),
+	provideStore, wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "APIKeys", "Idempotency", "Webhooks", "Ready"),
 )
 
 // platformSet: the plumbing modules take from platform.
@@ -279,4 +304,10 @@ var moduleSet = wire.NewSet(wire.Struct(new(identity.Deps), "*"), identity.NewSe
 var realtimeSet = wire.NewSet(
 	provideBus, wire.Bind(new(auditlog.Broadcaster), new(realtime.Bus)), provideRealtimeDeps, newHub, realtime.ProviderSet, provideTicketConfig, provideRealtimeEndpoints,
 	provideCounters,
+)
+
+// webhookSet: the sender (the address-checking HTTP client), the dispatcher and the use cases;
+// bridge.ProviderSet subscribes the dispatcher to the audit log.
+var webhookSet = wire.NewSet(
+	provideWebhookSender, wire.Bind(new(webhook.Sender), new(*webhooksender.Sender)), provideWebhookDispatcher, provideWebhookService,
 )

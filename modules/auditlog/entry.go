@@ -2,6 +2,7 @@ package auditlog
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/workspaceops/workspaceops/platform/events"
@@ -19,6 +20,26 @@ type Entry struct {
 	ActorID     string // "" for the system (the expiry sweeper, the overview notifier)
 	At          time.Time
 	Data        map[string]any
+}
+
+// EventData is the data an entry is announced with, in a realtime event frame and a webhook
+// delivery alike: the entry's own data, then the standard fields (which win on a clash):
+// targetId, targetType, workspaceId, actorId (nil for the system), at, action and entryId.
+func (e Entry) EventData() map[string]any {
+	data := make(map[string]any, len(e.Data)+7)
+	maps.Copy(data, e.Data)
+	data["targetId"] = e.TargetID
+	data["targetType"] = e.TargetType
+	data["workspaceId"] = e.WorkspaceID
+	if e.ActorID != "" {
+		data["actorId"] = e.ActorID
+	} else {
+		data["actorId"] = nil
+	}
+	data["at"] = e.At.UTC().Format(time.RFC3339Nano)
+	data["action"] = e.Action
+	data["entryId"] = e.ID
+	return data
 }
 
 // Repository stores entries.

@@ -60,7 +60,8 @@ var permissions = map[authz.Action]Role{
 
 	authz.AuditLogRead: Viewer,
 
-	authz.APIKeyManage: Admin,
+	authz.APIKeyManage:  Admin,
+	authz.WebhookManage: Admin,
 }
 
 // Can reports whether role r may do action a. Unknown actions are refused.

@@ -21,6 +21,7 @@ func TestPermissionTable(t *testing.T) {
 		authz.DocumentDelete:  {Viewer: false, Member: false, Admin: true, Owner: true},
 		authz.AuditLogRead:    {Viewer: true, Member: true, Admin: true, Owner: true},
 		authz.APIKeyManage:    {Viewer: false, Member: false, Admin: true, Owner: true},
+		authz.WebhookManage:   {Viewer: false, Member: false, Admin: true, Owner: true},
 	}
 	for _, action := range authz.Actions() {
 		row, ok := want[action]

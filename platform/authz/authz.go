@@ -32,7 +32,8 @@ const (
 
 	AuditLogRead Action = "audit-log.read"
 
-	APIKeyManage Action = "api-key.manage"
+	APIKeyManage  Action = "api-key.manage"
+	WebhookManage Action = "webhook.manage"
 )
 
 // Actions lists every action, for completeness tests.
@@ -41,7 +42,7 @@ func Actions() []Action {
 		WorkspaceRead, WorkspaceUpdate, WorkspaceDelete, MemberManage,
 		WorkItemRead, WorkItemWrite, WorkItemDelete,
 		DocumentRead, DocumentUpload, DocumentDelete,
-		AuditLogRead, APIKeyManage,
+		AuditLogRead, APIKeyManage, WebhookManage,
 	}
 }
 

@@ -46,6 +46,13 @@ type Config struct {
 	NATSSubject     string         // WSO_NATS_SUBJECT: the prefix of the per-workspace subjects
 	NATSPoll        time.Duration  // WSO_NATS_POLL: while NATS is unreachable, how often rooms re-read the log
 	RateLimit       ratelimit.Rate // WSO_RATE_LIMIT: authenticated REST requests per key or user; zero is off
+
+	WebhookRetry        []time.Duration // WSO_WEBHOOK_RETRY: the wait before each retry of a failed delivery
+	WebhookAllowHTTP    bool            // WSO_WEBHOOK_ALLOW_HTTP
+	WebhookAllowedHosts []string        // WSO_WEBHOOK_ALLOWED_HOSTS: reachable whatever they resolve to
+	WebhookLease        time.Duration   // WSO_WEBHOOK_LEASE
+	WebhookPoll         time.Duration   // WSO_WEBHOOK_POLL
+	WebhookMax          int             // WSO_WEBHOOK_MAX_PER_WORKSPACE
 }
 
 // Var documents one environment variable.
@@ -83,6 +90,12 @@ var Vars = []Var{
 	{"WSO_NATS_SUBJECT", "workspaceops.audit", "subject prefix: entries go to <prefix>.<workspaceId>; give each deployment sharing a NATS its own"},
 	{"WSO_NATS_POLL", "2s", "while NATS is unreachable, how often each instance re-reads the audit log of the workspaces its clients joined"},
 	{"WSO_RATE_LIMIT", "600/min", "authenticated REST requests per API key or user, per instance, with a burst of the same size (`600/min`, `10/s`, `36000/h`); `off` or `0` turns limiting off"},
+	{"WSO_WEBHOOK_RETRY", "30s,2m,10m,30m,1h", "comma-separated waits before each retry of a failed webhook delivery (each up to a fifth longer, at random); after the last retry fails the webhook is deactivated"},
+	{"WSO_WEBHOOK_ALLOW_HTTP", "false", "`true` accepts `http://` webhook URLs besides `https://` (local receivers, tests)"},
+	{"WSO_WEBHOOK_ALLOWED_HOSTS", "", "comma-separated host names or IP addresses webhooks may reach although they resolve to loopback, private, link-local or other internal addresses"},
+	{"WSO_WEBHOOK_LEASE", "30s", "how long an instance keeps delivering a webhook after it last renewed its lease; another instance takes over once it expires"},
+	{"WSO_WEBHOOK_POLL", "5s", "how often each instance looks at every active webhook (entries appended by other instances, retries come due)"},
+	{"WSO_WEBHOOK_MAX_PER_WORKSPACE", "20", "most webhooks one workspace may have"},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -143,6 +156,28 @@ func Load(getenv func(string) string) (Config, error) {
 		NATSURL:         get("WSO_NATS_URL"),
 		NATSSubject:     get("WSO_NATS_SUBJECT"),
 		NATSPoll:        dur("WSO_NATS_POLL"),
+
+		WebhookAllowedHosts: list(get("WSO_WEBHOOK_ALLOWED_HOSTS")),
+		WebhookLease:        dur("WSO_WEBHOOK_LEASE"),
+		WebhookPoll:         dur("WSO_WEBHOOK_POLL"),
+		WebhookMax:          int(integer("WSO_WEBHOOK_MAX_PER_WORKSPACE")),
+	}
+	for _, part := range list(get("WSO_WEBHOOK_RETRY")) {
+		d, err := time.ParseDuration(part)
+		if err != nil || d <= 0 {
+			errs = append(errs, errors.New("WSO_WEBHOOK_RETRY: want positive durations separated by commas, such as 30s,2m,10m"))
+			break
+		}
+		c.WebhookRetry = append(c.WebhookRetry, d)
+	}
+	if len(c.WebhookRetry) > 20 {
+		errs = append(errs, errors.New("WSO_WEBHOOK_RETRY: at most 20 retries"))
+	}
+	switch v := strings.ToLower(get("WSO_WEBHOOK_ALLOW_HTTP")); v {
+	case "true", "false":
+		c.WebhookAllowHTTP = v == "true"
+	default:
+		errs = append(errs, errors.New("WSO_WEBHOOK_ALLOW_HTTP: want true or false"))
 	}
 	var err error
 	if c.RateLimit, err = ratelimit.ParseRate(get("WSO_RATE_LIMIT")); err != nil {

@@ -50,6 +50,10 @@ func TestRejectsBadValues(t *testing.T) {
 		"bad log format":  {"WSO_LOG_FORMAT": "xml"},
 		"bad rate":        {"WSO_RATE_LIMIT": "600"},
 		"bad rate unit":   {"WSO_RATE_LIMIT": "600/day"},
+		"bad retry":       {"WSO_WEBHOOK_RETRY": "30s,soon"},
+		"negative retry":  {"WSO_WEBHOOK_RETRY": "-1s"},
+		"bad allow http":  {"WSO_WEBHOOK_ALLOW_HTTP": "yes"},
+		"zero hook lease": {"WSO_WEBHOOK_LEASE": "0s"},
 	} {
 		if _, err := Load(env(m)); err == nil {
 			t.Errorf("%s accepted", name)
@@ -87,5 +91,23 @@ func TestRateLimitOff(t *testing.T) {
 		if err != nil || !c.RateLimit.Off() {
 			t.Fatalf("WSO_RATE_LIMIT=%s: %+v, %v", v, c.RateLimit, err)
 		}
+	}
+}
+
+func TestWebhookSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.WebhookRetry) != 5 || c.WebhookRetry[0] != 30*time.Second || c.WebhookRetry[4] != time.Hour || c.WebhookAllowHTTP ||
+		len(c.WebhookAllowedHosts) != 0 || c.WebhookMax != 20 {
+		t.Fatalf("webhook defaults = %v %v %v %d", c.WebhookRetry, c.WebhookAllowHTTP, c.WebhookAllowedHosts, c.WebhookMax)
+	}
+	c, err = Load(env(map[string]string{"WSO_WEBHOOK_RETRY": "100ms, 200ms", "WSO_WEBHOOK_ALLOW_HTTP": "true", "WSO_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1, localhost"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.WebhookRetry) != 2 || c.WebhookRetry[1] != 200*time.Millisecond || !c.WebhookAllowHTTP || len(c.WebhookAllowedHosts) != 2 {
+		t.Fatalf("webhook settings = %v %v %v", c.WebhookRetry, c.WebhookAllowHTTP, c.WebhookAllowedHosts)
 	}
 }

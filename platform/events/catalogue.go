@@ -69,6 +69,7 @@ var catalogue = []Spec{
 	{Name: OverviewUpdated, Action: "OVERVIEW_UPDATED"},
 	{Name: APIKeyCreated, Action: "API_KEY_CREATED", Change: true},
 	{Name: APIKeyRevoked, Action: "API_KEY_REVOKED", Change: true},
+	{Name: WebhookDisabled, Action: "WEBHOOK_DISABLED", Change: true},
 	{Name: AuditLogCreated, Action: "AUDIT_LOG_CREATED"},
 }
 

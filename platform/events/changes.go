@@ -142,3 +142,8 @@ func NewAPIKeyCreated(id, name, role, prefix string) Change {
 func NewAPIKeyRevoked(id, name string) Change {
 	return Change{APIKeyRevoked, TargetAPIKey, id, map[string]any{"name": name}}
 }
+
+// NewWebhookDisabled: webhook id was deactivated, for reason, while delivering seq.
+func NewWebhookDisabled(id, reason string, seq int64) Change {
+	return Change{WebhookDisabled, TargetWebhook, id, map[string]any{"reason": reason, "seq": seq}}
+}

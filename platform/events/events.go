@@ -41,6 +41,8 @@ const (
 
 	APIKeyCreated Name = "api-key:created"
 	APIKeyRevoked Name = "api-key:revoked"
+	// WebhookDisabled: a webhook was deactivated after its last delivery attempt failed.
+	WebhookDisabled Name = "webhook:disabled"
 
 	// AuditLogCreated is never published by a module: every event frame is an audit entry, and
 	// the live audit feed reads every frame under this name (the client library fires it).
@@ -57,6 +59,7 @@ const (
 	TargetDocument   = "document"
 	TargetOverview   = "overview"
 	TargetAPIKey     = "api-key"
+	TargetWebhook    = "webhook"
 )
 
 // Event is one thing that happened. Data stays small: clients refetch over REST.
