@@ -19,6 +19,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/overview"
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/modules/workspace"
+	"github.com/workspaceops/workspaceops/platform/observe"
 )
 
 // Config is the transport configuration.
@@ -35,6 +36,10 @@ type Config struct {
 	// Realtime is the realtime adapter's part of the router; its zero value answers those
 	// routes with 404 route_not_found.
 	Realtime Realtime
+	// Tracer opens each request's server span (nil: none); Requests counts and times them
+	// (nil: not recorded). See observeRequests.
+	Tracer   observe.Tracer
+	Requests RequestObserver
 }
 
 // Realtime is what the realtime adapter (adapters/realtime) hands the router: its two
@@ -106,7 +111,7 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.Use(requestID(), limitHeaders(), recoverPanics(log), accessLog(log), cors(log, cfg.AllowedOrigins), limitBody(cfg.MaxBodyBytes, map[string]int64{uploadRoute: cfg.MaxUploadBytes + multipartOverhead}))
+	r.Use(requestID(), observeRequests(cfg.Tracer, cfg.Requests), limitHeaders(), recoverPanics(log), accessLog(log), cors(log, cfg.AllowedOrigins), limitBody(cfg.MaxBodyBytes, map[string]int64{uploadRoute: cfg.MaxUploadBytes + multipartOverhead}))
 	r.NoRoute(func(c *gin.Context) { abortWithError(c, log, errRouteNotFound) })
 	r.NoMethod(func(c *gin.Context) {
 		writeProblem(c, http.StatusMethodNotAllowed, "method_not_allowed", "this route does not accept "+c.Request.Method)

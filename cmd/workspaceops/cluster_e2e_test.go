@@ -147,7 +147,7 @@ func startCluster(t *testing.T, n int, env map[string]string) *cluster {
 	for range n {
 		addr := freeAddr(t)
 		cmd := exec.Command(bin, "serve")
-		cmd.Env = append(os.Environ(), "WSO_ADDR="+addr)
+		cmd.Env = append(os.Environ(), "WSO_ADDR="+addr, "WSO_METRICS_ADDR=off")
 		for k, v := range env {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
+	"github.com/workspaceops/workspaceops/adapters/telemetry"
 	"github.com/workspaceops/workspaceops/adapters/token"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	"github.com/workspaceops/workspaceops/modules/document"
@@ -21,6 +22,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/config"
+	"github.com/workspaceops/workspaceops/platform/observe"
 	"github.com/workspaceops/workspaceops/platform/password"
 	"log/slog"
 )
@@ -28,9 +30,10 @@ import (
 // Injectors from wire.go:
 
 // initApp builds the whole object graph; wire generates its body in wire_gen.go.
-func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, func(), error) {
-	httpapiConfig := provideHTTPConfig(cfg)
-	store, cleanup, err := provideStore(ctx, cfg, log)
+func initApp(ctx context.Context, cfg config.Config, log *slog.Logger, tracer observe.Tracer) (*App, func(), error) {
+	metrics := telemetry.New()
+	httpapiConfig := provideHTTPConfig(cfg, metrics, tracer)
+	store, cleanup, err := provideObservedStore(ctx, cfg, log, metrics, tracer)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -48,7 +51,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		return nil, nil, err
 	}
 	clock := _wireSystemValue
-	throttles := provideThrottles(cfg, clock)
+	throttles := provideThrottles(cfg, clock, metrics)
 	workspaceRepository := store.Workspaces
 	directory, err := identity.NewDirectory(repository)
 	if err != nil {
@@ -82,7 +85,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		cleanup()
 		return nil, nil, err
 	}
-	service, err := provideAuditLog(auditlogRepository, authorizer, bus, log)
+	service, err := provideAuditLog(auditlogRepository, authorizer, bus, tracer, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -148,7 +151,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		cleanup()
 		return nil, nil, err
 	}
-	realtimeDeps := provideRealtimeDeps(cfg, identityService, authorizer, service, bus, log)
+	realtimeDeps := provideRealtimeDeps(cfg, identityService, authorizer, service, bus, metrics, tracer, log)
 	hub, err := newHub(realtimeDeps, identityService)
 	if err != nil {
 		cleanup3()
@@ -197,12 +200,12 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		return nil, nil, err
 	}
 	v := provideSweep(documentService, cfg)
-	counters := provideCounters(hub, service, bus)
+	metricsHandler := provideMetrics(metrics, hub, service, bus)
 	app := &App{
 		Handler:  handler,
 		Sweep:    v,
 		Realtime: hub,
-		Counters: counters,
+		Metrics:  metricsHandler,
 	}
 	return app, func() {
 		cleanup3()
@@ -221,7 +224,7 @@ var (
 // storeSet: the repositories of the one database configured. SQLite or MongoDB is chosen at run
 // time (MONGO_URI), which a graph fixed at build time cannot do, so provideStore chooses.
 var storeSet = wire.NewSet(
-	provideStore, wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "Ready"),
+	provideObservedStore, wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "Ready"),
 )
 
 // platformSet: the plumbing modules take from platform.
@@ -237,5 +240,9 @@ var moduleSet = wire.NewSet(wire.Struct(new(identity.Deps), "*"), identity.NewSe
 // realtime endpoints.
 var realtimeSet = wire.NewSet(
 	provideBus, wire.Bind(new(auditlog.Broadcaster), new(realtime.Bus)), provideRealtimeDeps, newHub, realtime.ProviderSet, provideTicketConfig, provideRealtimeEndpoints,
-	provideCounters,
+	provideMetrics,
 )
+
+// telemetrySet: the metrics registry (the tracer is initApp's argument: serve's exports over
+// OTLP or records nothing, a test's keeps spans in memory).
+var telemetrySet = wire.NewSet(telemetry.New)
