@@ -21,11 +21,11 @@ import (
 	"github.com/workspaceops/workspaceops/modules/identity/identitytest"
 	idmem "github.com/workspaceops/workspaceops/modules/identity/memory"
 	"github.com/workspaceops/workspaceops/modules/workitem"
-	"github.com/workspaceops/workspaceops/modules/workitem/workitemtest"
 	itemmem "github.com/workspaceops/workspaceops/modules/workitem/memory"
+	"github.com/workspaceops/workspaceops/modules/workitem/workitemtest"
 	"github.com/workspaceops/workspaceops/modules/workspace"
-	"github.com/workspaceops/workspaceops/modules/workspace/workspacetest"
 	wsmem "github.com/workspaceops/workspaceops/modules/workspace/memory"
+	"github.com/workspaceops/workspaceops/modules/workspace/workspacetest"
 	"github.com/workspaceops/workspaceops/platform/observe"
 )
 
