@@ -21,23 +21,10 @@ import (
 // an operator needs; and every workspaceops_ series the dashboard or the alerts query is one
 // the service exports.
 func TestClusterObservabilityMatchesTheService(t *testing.T) {
-	raw, err := os.ReadFile("../../deploy/cluster/docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var compose struct {
-		Services map[string]struct {
-			Image       string            `yaml:"image"`
-			Command     []string          `yaml:"command"`
-			Environment map[string]string `yaml:"environment"`
-		} `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(raw, &compose); err != nil {
-		t.Fatal(err)
-	}
+	compose := readCompose(t)
 	var instances []string
 	for name, svc := range compose.Services {
-		if svc.Image != "workspaceops:local" || !slices.Equal(svc.Command, []string{"serve"}) {
+		if !svc.instance() {
 			continue
 		}
 		host, port, err := net.SplitHostPort(svc.Environment["WSO_METRICS_ADDR"])
@@ -47,7 +34,7 @@ func TestClusterObservabilityMatchesTheService(t *testing.T) {
 		instances = append(instances, name+":9464")
 	}
 
-	raw, err = os.ReadFile("../../deploy/cluster/prometheus/prometheus.yml")
+	raw, err := os.ReadFile("../../deploy/cluster/prometheus/prometheus.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
