@@ -86,13 +86,16 @@ image: ## build the workspaceops:local image (FROM scratch around the static bin
 	cp /etc/ssl/certs/ca-certificates.crt .build/image/
 	docker build -f deploy/workspaceops.Dockerfile -t workspaceops:local .build/image
 
-.PHONY: bench bench-micro bench-store
+.PHONY: bench bench-micro bench-store bench-metrics
 
-bench: ## load-test a fresh server (pinned to CPU 0) with bench/wsbench on CPU 1; report in deploy/bench/
+bench: bench-metrics ## the metrics' cost per delivery (bench-metrics), then load-test a fresh server (pinned to CPU 0) with bench/wsbench on CPU 1; report in deploy/bench/
 	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; GO=$(GO) bash bench/wsbench/bench.sh
 
 bench-micro: ## Go micro-benchmarks: hub broadcast, protocol encode/decode, sequencer
 	$(GO) test -run='^$$' -bench=. -benchmem ./adapters/realtime/
+
+bench-metrics: ## the metrics' cost on the realtime hot path: fan-out ns/delivery with the hub's metrics off vs on (bench/metrics_cost.sh)
+	GO=$(GO) bash bench/metrics_cost.sh
 
 bench-store: ## Go micro-benchmarks of the SQLite store's hot operations at 1,000 / 10,000 / 50,000 work items
 	$(GO) test -run='^$$' -bench=. -benchtime=2000x ./adapters/sqlite/

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/workspaceops/workspaceops/platform/apperr"
+	"github.com/workspaceops/workspaceops/platform/observe"
 	"github.com/workspaceops/workspaceops/platform/ratelimit"
 )
 
@@ -15,8 +16,9 @@ var errRateLimited = apperr.New(apperr.RateLimited, "rate_limited",
 
 // limitRate counts every authenticated request against its principal (an API key, or a user
 // over all their tokens) and answers the IETF RateLimit-Limit, -Remaining and -Reset headers;
-// over the limit it answers 429 with Retry-After. Per instance: in a cluster each limits alone.
-func (a *API) limitRate(b *ratelimit.Buckets) gin.HandlerFunc {
+// over the limit it answers 429 with Retry-After, counted by refused when not nil. Per
+// instance: in a cluster each limits alone.
+func (a *API) limitRate(b *ratelimit.Buckets, refused observe.Counter) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		d := b.Take(principal(c).UserID)
 		h := c.Writer.Header()
@@ -24,6 +26,9 @@ func (a *API) limitRate(b *ratelimit.Buckets) gin.HandlerFunc {
 		h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
 		h.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(d.Reset)))
 		if !d.Allowed {
+			if refused != nil {
+				refused.Add(1)
+			}
 			abortWithError(c, a.log, errRateLimited.WithRetryAfter(time.Duration(ceilSeconds(d.RetryAfter))*time.Second))
 			return
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/platform/apperr"
 	"github.com/workspaceops/workspaceops/platform/clock"
+	"github.com/workspaceops/workspaceops/platform/observe"
 	"github.com/workspaceops/workspaceops/platform/ratelimit"
 )
 
@@ -42,7 +43,13 @@ type Config struct {
 	// routes with 404 route_not_found.
 	Realtime Realtime
 	// RateLimit limits authenticated requests per API key or user; the zero Rate is off.
-	RateLimit ratelimit.Rate
+	// RateLimited counts the requests it refuses (nil: not counted).
+	RateLimit   ratelimit.Rate
+	RateLimited observe.Counter
+	// Tracer opens each request's server span (nil: none); Requests counts and times them
+	// (nil: not recorded). See observeRequests.
+	Tracer   observe.Tracer
+	Requests RequestObserver
 }
 
 // Realtime is what the realtime adapter (adapters/realtime) hands the router: its two
@@ -132,7 +139,7 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.Use(requestID(), limitHeaders(), recoverPanics(log), accessLog(log), cors(log, cfg.AllowedOrigins), limitBody(cfg.MaxBodyBytes, map[string]int64{uploadRoute: cfg.MaxUploadBytes + multipartOverhead}))
+	r.Use(requestID(), observeRequests(cfg.Tracer, cfg.Requests), limitHeaders(), recoverPanics(log), accessLog(log), cors(log, cfg.AllowedOrigins), limitBody(cfg.MaxBodyBytes, map[string]int64{uploadRoute: cfg.MaxUploadBytes + multipartOverhead}))
 	r.NoRoute(func(c *gin.Context) { abortWithError(c, log, errRouteNotFound) })
 	r.NoMethod(func(c *gin.Context) {
 		writeProblem(c, http.StatusMethodNotAllowed, "method_not_allowed", "this route does not accept "+c.Request.Method)
@@ -156,7 +163,7 @@ func NewRouter(cfg Config, s Services, ready ReadinessCheck, log *slog.Logger) (
 	// person (their account, their workspaces, the keys they hold) refuse API keys.
 	authed := v1.Group("", api.authenticate)
 	if !cfg.RateLimit.Off() {
-		authed.Use(api.limitRate(ratelimit.NewBuckets(cfg.RateLimit, clock.System{})))
+		authed.Use(api.limitRate(ratelimit.NewBuckets(cfg.RateLimit, clock.System{}), cfg.RateLimited))
 	}
 	authed.POST("/auth/refresh", usersOnly, api.refresh)
 	authed.POST("/auth/logout-all", usersOnly, api.logoutAll)

@@ -336,13 +336,14 @@ type message struct {
 	ActorID     string         `json:"actorId,omitempty"`
 	At          time.Time      `json:"at"`
 	Data        map[string]any `json:"data,omitempty"`
+	Trace       string         `json:"trace,omitempty"` // the append's W3C traceparent
 }
 
 const messageVersion = 1
 
 func toMessage(e auditlog.Entry) message {
 	return message{V: messageVersion, ID: e.ID, WorkspaceID: e.WorkspaceID, Seq: e.Seq, Action: e.Action, Event: e.Event,
-		TargetType: e.TargetType, TargetID: e.TargetID, ActorID: e.ActorID, At: e.At, Data: e.Data}
+		TargetType: e.TargetType, TargetID: e.TargetID, ActorID: e.ActorID, At: e.At, Data: e.Data, Trace: e.Trace}
 }
 
 // decode reads a message; numbers in data stay json.Number so that they re-encode exactly.
@@ -357,5 +358,5 @@ func decode(b []byte) (auditlog.Entry, error) {
 		return auditlog.Entry{}, fmt.Errorf("unsupported message (v=%d, seq=%d)", m.V, m.Seq)
 	}
 	return auditlog.Entry{ID: m.ID, WorkspaceID: m.WorkspaceID, Seq: m.Seq, Action: m.Action, Event: m.Event,
-		TargetType: m.TargetType, TargetID: m.TargetID, ActorID: m.ActorID, At: m.At, Data: m.Data}, nil
+		TargetType: m.TargetType, TargetID: m.TargetID, ActorID: m.ActorID, At: m.At, Data: m.Data, Trace: m.Trace}, nil
 }

@@ -95,7 +95,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func sample(seq int64) auditlog.Entry {
 	return auditlog.Entry{ID: "e1", WorkspaceID: "6561f0c2a1b2c3d4e5f60718", Seq: seq, Action: "WORK_ITEM_STATUS_CHANGED",
 		Event: events.WorkItemStatusChanged, TargetType: "work-item", TargetID: "6561f0c2a1b2c3d4e5f60719", ActorID: "u1",
-		At: time.Date(2026, 11, 26, 4, 0, 0, 123000000, time.UTC), Data: map[string]any{"from": "DRAFT", "to": "ACTIVE", "version": json.Number("9007199254740993")}}
+		At: time.Date(2026, 11, 26, 4, 0, 0, 123000000, time.UTC), Data: map[string]any{"from": "DRAFT", "to": "ACTIVE", "version": json.Number("9007199254740993")},
+		Trace: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"} // the trace crosses instances
 }
 
 // An entry broadcast on one instance reaches its own hub once (in-process, not echoed back)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/workspaceops/workspaceops/modules/auditlog"
 	auditlogmem "github.com/workspaceops/workspaceops/modules/auditlog/memory"
 	"github.com/workspaceops/workspaceops/modules/identity"
@@ -21,12 +23,18 @@ import (
 // into the room (no socket, no writer: the benchmark drains the queues itself).
 func benchHub(b *testing.B, n int) (*Hub, string, []*session) {
 	b.Helper()
+	return benchHubWith(b, n, Metrics{})
+}
+
+// benchHubWith is benchHub with the hub's metrics m.
+func benchHubWith(b *testing.B, n int, m Metrics) (*Hub, string, []*session) {
+	b.Helper()
 	h, err := New(Deps{
 		Auth:    &fakeAuth{tokens: map[string]identity.Principal{}, clock: clock.System{}},
 		Authz:   &fakeAuthz{members: map[string]bool{}},
 		Replay:  auditlogmem.NewStore(),
 		Bus:     NewLocalBus(),
-		Options: Options{MaxConnsPerUser: n + 1},
+		Options: Options{MaxConnsPerUser: n + 1, Metrics: m},
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -154,5 +162,44 @@ func BenchmarkSequencerInOrder(b *testing.B) {
 		if len(s.offer(e)) != 1 {
 			b.Fatal("not delivered")
 		}
+	}
+}
+
+// BenchmarkHubFanoutMetrics is BenchmarkHubBroadcast with the writer's side of counting (each
+// client's frames taken as a transport's writer takes them, then counted as written), with
+// the metrics off (nothing counted) and on (Prometheus counters and the lag histogram, as
+// cmd/workspaceops binds them): the metrics' cost per delivery is the difference of the two
+// ns/delivery (make bench-metrics compares them).
+func BenchmarkHubFanoutMetrics(b *testing.B) {
+	const n = 1000
+	on := Metrics{
+		WebSocketDeliveries: prometheus.NewCounter(prometheus.CounterOpts{Name: "deliveries_total"}),
+		DeliveryLag:         prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lag_seconds", Buckets: prometheus.DefBuckets}),
+		QueueFull:           prometheus.NewCounter(prometheus.CounterOpts{Name: "queue_full_total"}),
+	}
+	for _, c := range []struct {
+		name string
+		m    Metrics
+	}{{"metrics=off", Metrics{}}, {"metrics=on", on}} {
+		b.Run(c.name, func(b *testing.B) {
+			h, wid, clients := benchHubWith(b, n, c.m)
+			m := &h.opts.Metrics
+			var held [MaxBatch]frame
+			b.ReportAllocs()
+			b.ResetTimer()
+			seq := int64(0)
+			for b.Loop() {
+				seq++
+				h.deliver(benchEntry(wid, seq))
+				for _, s := range clients {
+					frames, _, _, _ := s.out.take(held[:0], MaxBatch)
+					if len(frames) == 0 {
+						b.Fatal("a client got nothing")
+					}
+					m.written(frames, m.WebSocketDeliveries)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*n), "ns/delivery")
+		})
 	}
 }

@@ -167,6 +167,12 @@ func (h *Hub) maybeDrop(r *room) {
 // deliver receives an entry from the bus. It never blocks on a peer. An entry that evicts also
 // makes the hub forget who may read the workspace, whether or not this hub has its room.
 func (h *Hub) deliver(e auditlog.Entry) {
+	if e.Trace != "" {
+		// A child of the audit append that stored e, so the trace of the REST request that
+		// caused it reaches the fan-out to the sockets.
+		_, span := h.opts.Tracer.Start(context.Background(), "realtime.deliver", e.Trace)
+		defer span.End(nil)
+	}
 	spec, _ := events.Of(e.Event)
 	switch spec.Evicts {
 	case events.EvictSubject:
@@ -215,6 +221,7 @@ func (h *Hub) lost() {
 
 // catchUp brings every room up to the log's head.
 func (h *Hub) catchUp() {
+	h.opts.Metrics.CatchUps.Add(1)
 	h.mu.Lock()
 	rooms := slices.Collect(maps.Values(h.rooms))
 	h.mu.Unlock()
@@ -257,15 +264,23 @@ func (h *Hub) isRevoked(uid string, generation int64) bool {
 // Stats are the hub's gauges.
 type Stats struct {
 	Connections int `json:"connections"`
+	WebSockets  int `json:"webSockets"`
+	SSEStreams  int `json:"sseStreams"`
 	Rooms       int `json:"rooms"`
 	Users       int `json:"users"`
 }
 
-// Stats returns the current counts.
+// Stats returns the current counts (a walk over the sessions: for a scrape, not a hot path).
 func (h *Hub) Stats() Stats {
 	h.mu.Lock()
 	st := Stats{Connections: len(h.sessions), Rooms: len(h.rooms)}
+	for s := range h.sessions {
+		if s.t.unidirectional() {
+			st.SSEStreams++
+		}
+	}
 	h.mu.Unlock()
+	st.WebSockets = st.Connections - st.SSEStreams
 	st.Users = h.users.count()
 	return st
 }

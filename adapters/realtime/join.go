@@ -113,6 +113,7 @@ func (s *session) seam(r *room, sb *sub) {
 // resync when that is more than the replay limit or cannot be read. It reports whether the
 // join goes on.
 func (s *session) replay(ctx context.Context, r *room, sb *sub, since, base int64) bool {
+	m := &s.hub.opts.Metrics
 	if since > base {
 		// The client saw more than this hub delivered: entries in flight, or a log it cannot
 		// have seen (a reset database): only the latter needs a resync.
@@ -120,6 +121,7 @@ func (s *session) replay(ctx context.Context, r *room, sb *sub, since, base int6
 		head, err := s.hub.replay.Head(hctx, r.id)
 		cancel()
 		if err != nil || since > head {
+			m.Resynced.Add(1)
 			return s.resync(r.id)
 		}
 		// Another instance already gave the client what this room has yet to deliver (with
@@ -128,12 +130,15 @@ func (s *session) replay(ctx context.Context, r *room, sb *sub, since, base int6
 		sb.seen = since
 		sb.buf = slices.DeleteFunc(sb.buf, func(f frame) bool { return f.seq != 0 && f.seq <= since })
 		r.mu.Unlock()
+		m.ResumedFromMemory.Add(1)
 		return true
 	}
 	if base-since > int64(s.hub.opts.ReplayLimit) {
+		m.Resynced.Add(1)
 		return s.resync(r.id)
 	}
 	if frames, ok := r.recentRange(since, base); ok {
+		m.ResumedFromMemory.Add(1)
 		for _, f := range frames {
 			if !s.out.enqueueWait(f) {
 				return false
@@ -141,7 +146,11 @@ func (s *session) replay(ctx context.Context, r *room, sb *sub, since, base int6
 		}
 		return true
 	}
-	return s.replayLog(ctx, r, sb, since, base)
+	if !s.replayLog(ctx, r, sb, since, base) {
+		return false
+	}
+	m.ResumedFromLog.Add(1)
+	return true
 }
 
 // replayLog sends the entries in (since, base] read from the log, a page at a time.
@@ -155,6 +164,7 @@ func (s *session) replayLog(ctx context.Context, r *room, sb *sub, since, base i
 			if err != nil {
 				s.hub.log.WarnContext(ctx, "realtime: replay", slog.String("workspace_id", r.id), slog.Any("error", err))
 			}
+			s.hub.opts.Metrics.Resynced.Add(1)
 			return s.resync(r.id)
 		}
 		for _, e := range entries {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/workspaceops/workspaceops/platform/clock"
+	"github.com/workspaceops/workspaceops/platform/observe"
 )
 
 // Options configures the realtime layer. Zero fields take the defaults below.
@@ -54,6 +55,10 @@ type Options struct {
 	MaxTickets int
 	// Log receives the layer's warnings.
 	Log *slog.Logger
+	// Metrics receive the layer's counts; Tracer opens a span for each delivery of an entry that
+	// carries a trace (nil: none).
+	Metrics Metrics
+	Tracer  observe.Tracer
 	// Clock tells protocol time and runs its timers (auth deadline, token expiry, gap fill,
 	// ticket and revocation lifetimes); nil: the system clock. Socket deadlines and the waits
 	// on a writer's progress are wall-clock time whatever it is.
@@ -120,6 +125,10 @@ func (o Options) withDefaults() Options {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Tracer == nil {
+		o.Tracer = observe.NoTracer{}
+	}
+	o.Metrics = o.Metrics.withDefaults()
 	return o
 }
 

@@ -1,15 +1,19 @@
 package realtime
 
 import (
+	"cmp"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/workspaceops/workspaceops/platform/observe"
 )
 
 // frame is one outgoing message: encoded once, its bytes shared by every receiver.
 type frame struct {
 	b   []byte
 	seq int64 // the event's seq (an SSE stream's id), 0 for every other frame
+	at  int64 // a live event's audit time (Unix ns), for the delivery lag; 0 otherwise
 }
 
 // transport is how a session's frames reach its peer; the WebSocket and the SSE stream
@@ -30,6 +34,17 @@ type transport interface {
 type outboxLimits struct {
 	size                             int
 	liveWait, stuckWrite, replayWait time.Duration
+	queueFull                        observe.Counter // nil: not counted
+	closed                           func(code int)  // nil: not told
+}
+
+// fullLocked closes, counted, the connection of a peer that does not keep up with its queue
+// (the caller holds the lock).
+func (o *outbox) fullLocked(reason string) {
+	if o.lim.queueFull != nil && !o.closing {
+		o.lim.queueFull.Add(1)
+	}
+	o.closeLocked(ClosePolicy, reason, false)
 }
 
 // outbox is one connection's bounded outgoing queue. Nothing the hub does ever waits on a peer:
@@ -94,7 +109,7 @@ func (o *outbox) enqueueLocked(f frame) bool {
 		return false
 	}
 	if len(o.queue) >= o.lim.size {
-		o.closeLocked(ClosePolicy, "slow consumer: outgoing queue full", false)
+		o.fullLocked("slow consumer: outgoing queue full")
 		return false
 	}
 	o.queue = append(o.queue, f)
@@ -125,7 +140,7 @@ func (o *outbox) enqueueLive(f frame) bool {
 		}
 		since := o.writeSince.Load()
 		if (since != 0 && now.UnixNano()-since > int64(o.lim.stuckWrite)) || !now.Before(deadline) {
-			o.closeLocked(ClosePolicy, "slow consumer: outgoing queue full", false)
+			o.fullLocked("slow consumer: outgoing queue full")
 			o.mu.Unlock()
 			return false
 		}
@@ -155,7 +170,9 @@ func (o *outbox) enqueueWait(f frame) bool {
 		o.mu.Unlock()
 		wait := time.Until(deadline)
 		if wait <= 0 {
-			o.close(ClosePolicy, "slow consumer: replay not read")
+			o.mu.Lock()
+			o.fullLocked("slow consumer: replay not read")
+			o.mu.Unlock()
 			return false
 		}
 		o.waitSpace(space, wait)
@@ -241,6 +258,10 @@ func (o *outbox) closeAfter(f frame, code int, reason string) {
 func (o *outbox) closeLocked(code int, reason string, flush bool) {
 	if o.closing {
 		return
+	}
+	if o.lim.closed != nil {
+		// Counted when decided: a peer that stopped reading may never get the close frame.
+		o.lim.closed(cmp.Or(code, 1000)) // 0: a normal end
 	}
 	o.closing, o.flush, o.code, o.reason = true, flush, code, reason
 	if !flush {

@@ -68,7 +68,9 @@ func (s *sub) sendLocked(f frame, bufferLimit int) {
 		return
 	}
 	if len(s.buf) >= bufferLimit {
-		s.s.out.close(ClosePolicy, "slow consumer: live frames piled up during replay")
+		s.s.out.mu.Lock()
+		s.s.out.fullLocked("slow consumer: live frames piled up during replay")
+		s.s.out.mu.Unlock()
 		return
 	}
 	s.buf = append(s.buf, f)
@@ -178,7 +180,8 @@ func (r *room) deliverLocked(e auditlog.Entry) {
 		return
 	}
 	f := frame{b: b, seq: e.Seq}
-	r.rememberLocked(f)
+	r.rememberLocked(f) // a replay of it is not live: no lag
+	f.at = e.At.UnixNano()
 	spec, _ := events.Of(e.Event)
 	uid := spec.Subject(e.TargetType, e.TargetID, e.Data)
 	var evicted []*session

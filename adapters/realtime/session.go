@@ -39,6 +39,7 @@ func newSession(h *Hub, id string, t transport) *session {
 	o := h.opts
 	return &session{hub: h, id: id, t: t, out: newOutbox(outboxLimits{
 		size: o.QueueSize, liveWait: o.LiveWait, stuckWrite: o.StuckWrite, replayWait: o.WriteTimeout,
+		queueFull: o.Metrics.QueueFull, closed: o.Metrics.Closed,
 	})}
 }
 

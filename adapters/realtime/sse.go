@@ -208,7 +208,7 @@ func (ev *Events) write(conn net.Conn, bw *bufio.Writer, s *session) {
 			return
 		}
 		_ = conn.SetWriteDeadline(time.Now().Add(ev.opts.WriteTimeout))
-		if !drainSSE(bw, s.out) {
+		if !drainSSE(bw, s.out, &s.hub.opts.Metrics) {
 			return
 		}
 	}
@@ -216,7 +216,7 @@ func (ev *Events) write(conn net.Conn, bw *bufio.Writer, s *session) {
 
 // drainSSE writes what is queued as SSE messages, marking the time spent writing (see
 // outbox.enqueueLive); it reports false once the stream is over.
-func drainSSE(bw *bufio.Writer, out *outbox) bool {
+func drainSSE(bw *bufio.Writer, out *outbox, m *Metrics) bool {
 	out.writeSince.Store(time.Now().UnixNano())
 	defer out.writeSince.Store(0)
 	for {
@@ -232,6 +232,7 @@ func drainSSE(bw *bufio.Writer, out *outbox) bool {
 			return bw.Flush() == nil
 		}
 		writeSSEMessage(bw, f)
+		m.written([]frame{f}, m.SSEDeliveries)
 		if bw.Buffered() > 32<<10 {
 			if bw.Flush() != nil {
 				return false

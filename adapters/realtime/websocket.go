@@ -144,6 +144,7 @@ func (c *wsConn) serve(ctx context.Context, start func()) {
 	h := c.ws.hub
 	if !h.register(c.s) {
 		h.unregister(c.s)
+		h.opts.Metrics.Closed(CloseGoingAway)
 		_ = c.conn.Close(CloseGoingAway, "server going away")
 		return
 	}
@@ -300,6 +301,9 @@ func (c *wsConn) write() {
 			return
 		}
 		err := c.send(frames)
+		if err == nil {
+			c.s.hub.opts.Metrics.written(frames, c.s.hub.opts.Metrics.WebSocketDeliveries)
+		}
 		clear(held[:len(frames)]) // keep no frame alive past its write
 		if err != nil {
 			_ = c.conn.CloseNow()

@@ -40,7 +40,8 @@ echo "bench: $pinning"
 # Raised limits: many connections per user (the bench reuses users: registration is argon2),
 # no login throttling, no request rate limit (the REST flipper changes 20-100 items a second as
 # one user), warn-level logs (a request log line per call would be measured too).
-env WSO_ADDR="127.0.0.1:$PORT" WSO_DATA_DIR="$tmp/data" \
+# The metrics listener is on, as in production, on a free port (WSO_METRICS_ADDR=off: without).
+env WSO_ADDR="127.0.0.1:$PORT" WSO_DATA_DIR="$tmp/data" WSO_METRICS_ADDR="${WSO_METRICS_ADDR:-127.0.0.1:0}" \
 	JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
 	WSO_LOG_LEVEL=warn WSO_LOG_FORMAT=text \
 	WSO_WS_MAX_CONNS_PER_USER=1000 WSO_LOGIN_MAX_FAILURES=100000 WSO_RATE_LIMIT=off \

@@ -47,7 +47,7 @@ done
 secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
 urls=() app_pids=()
 for port in "${app_ports[@]}"; do
-	env WSO_ADDR="127.0.0.1:$port" MONGO_URI="mongodb://127.0.0.1:$store_port/" JWT_SECRET="$secret" \
+	env WSO_ADDR="127.0.0.1:$port" WSO_METRICS_ADDR=off MONGO_URI="mongodb://127.0.0.1:$store_port/" JWT_SECRET="$secret" \
 		WSO_NATS_URL="nats://127.0.0.1:$nats_port" \
 		WSO_LOG_LEVEL=warn WSO_LOG_FORMAT=text \
 		WSO_WS_MAX_CONNS_PER_USER=1000 WSO_LOGIN_MAX_FAILURES=100000 WSO_RATE_LIMIT=off \

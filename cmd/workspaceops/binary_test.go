@@ -29,7 +29,7 @@ func TestBinaryEmbeddedStoreSurvivesRestart(t *testing.T) {
 		t.Helper()
 		addr := freeAddr(t)
 		cmd := exec.Command(bin)
-		cmd.Env = append(os.Environ(), "WSO_ADDR="+addr, "WSO_DATA_DIR="+dataDir, "MONGO_URI=", "JWT_SECRET=", "WSO_LOG_FORMAT=json")
+		cmd.Env = append(os.Environ(), "WSO_ADDR="+addr, "WSO_METRICS_ADDR=off", "WSO_DATA_DIR="+dataDir, "MONGO_URI=", "JWT_SECRET=", "WSO_LOG_FORMAT=json")
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +107,7 @@ func TestBinaryEmbeddedStoreSurvivesRestart(t *testing.T) {
 	// A second process on the same data directory is refused at start, naming the holder,
 	// instead of serving a second copy of the data.
 	second := exec.Command(bin)
-	second.Env = append(os.Environ(), "WSO_ADDR="+freeAddr(t), "WSO_DATA_DIR="+dataDir, "MONGO_URI=", "JWT_SECRET=", "WSO_LOG_FORMAT=text")
+	second.Env = append(os.Environ(), "WSO_ADDR="+freeAddr(t), "WSO_METRICS_ADDR=off", "WSO_DATA_DIR="+dataDir, "MONGO_URI=", "JWT_SECRET=", "WSO_LOG_FORMAT=text")
 	out, err := second.CombinedOutput()
 	if code := second.ProcessState.ExitCode(); err == nil || code != 1 ||
 		!strings.Contains(string(out), "in use by another process") || !strings.Contains(string(out), strconv.Itoa(cmd.Process.Pid)) {

@@ -163,7 +163,7 @@ func startNode(t *testing.T, bin string, env map[string]string) *node {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "WSO_ADDR="+addr, "WSO_RATE_LIMIT=off")
+	cmd.Env = append(os.Environ(), "WSO_ADDR="+addr, "WSO_RATE_LIMIT=off", "WSO_METRICS_ADDR=off")
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,52 +9,34 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"time"
-
-	"github.com/workspaceops/workspaceops/adapters/natsbus"
-	"github.com/workspaceops/workspaceops/adapters/realtime"
-	"github.com/workspaceops/workspaceops/modules/auditlog"
 )
 
-// Counters returns the process's gauges and counts since start, for operators: realtime
-// connections and rooms, audit appends given up, and the NATS bus's publishes, failures and
-// receipts when there is one.
-type Counters func() map[string]any
-
-func provideCounters(rt *realtime.Hub, audit *auditlog.Service, bus realtime.Bus) Counters {
-	return func() map[string]any {
-		m := map[string]any{"realtime": rt.Stats(), "auditAppendFailures": audit.Failures()}
-		if nb, ok := bus.(*natsbus.Bus); ok {
-			m["nats"] = nb.Stats()
-		}
-		return m
-	}
-}
-
-// startDebug serves Go's pprof profiles and the process's counters (GET /debug/counters, JSON)
-// on addr (config only accepts loopback) until ctx ends, for profiling under load (make bench)
-// and for operators. It returns once the listener is up.
-func startDebug(ctx context.Context, addr string, counters Counters, log *slog.Logger) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("debug listener on %s: %w", addr, err)
-	}
+// debugMux serves Go's pprof profiles, for profiling under load (make bench); config only
+// accepts a loopback address for it. The counts operators read are on the metrics listener.
+func debugMux() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("GET /debug/counters", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(counters())
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return mux
+}
+
+// startListener serves h on addr, apart from the API (profiles and metrics are not the
+// public port's business), until ctx ends. It returns once the listener is up.
+func startListener(ctx context.Context, name, addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s listener on %s: %w", name, addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Warn("debug listener stopped", slog.Any("error", err))
+			log.Warn(name+" listener stopped", slog.Any("error", err))
 		}
 	}()
-	log.Info("pprof profiles served", slog.String("url", "http://"+ln.Addr().String()+"/debug/pprof/"))
+	log.Info(name+" listener up", slog.String("url", "http://"+ln.Addr().String()+"/"))
 	return func() {
 		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()

@@ -17,25 +17,10 @@ import (
 // accepts, nginx balances over exactly the instances, and the one proxy the instances trust is
 // nginx's address.
 func TestClusterDeploymentMatchesTheService(t *testing.T) {
-	raw, err := os.ReadFile("../../deploy/cluster/docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var compose struct {
-		Services map[string]struct {
-			Image       string            `yaml:"image"`
-			Command     []string          `yaml:"command"`
-			Environment map[string]string `yaml:"environment"`
-			Networks    yaml.Node         `yaml:"networks"`
-		} `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(raw, &compose); err != nil {
-		t.Fatal(err)
-	}
-
+	compose := readCompose(t)
 	var instances []string
 	for name, svc := range compose.Services {
-		if svc.Image != "workspaceops:local" || !slices.Equal(svc.Command, []string{"serve"}) {
+		if !svc.instance() {
 			continue
 		}
 		instances = append(instances, name)
@@ -60,7 +45,7 @@ func TestClusterDeploymentMatchesTheService(t *testing.T) {
 		t.Fatalf("instances %v: the cluster needs several", instances)
 	}
 
-	raw, err = os.ReadFile("../../deploy/cluster/nginx.conf")
+	raw, err := os.ReadFile("../../deploy/cluster/nginx.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,4 +98,34 @@ func interpolate(v string) string {
 		}
 		return strings.Repeat("s", 32)
 	})
+}
+
+// composeFile is what the tests read of deploy/cluster/docker-compose.yml.
+type composeFile struct {
+	Services map[string]composeService `yaml:"services"`
+}
+
+type composeService struct {
+	Image       string            `yaml:"image"`
+	Command     []string          `yaml:"command"`
+	Environment map[string]string `yaml:"environment"`
+	Networks    yaml.Node         `yaml:"networks"`
+}
+
+// instance reports a WorkspaceOps server of the cluster.
+func (s composeService) instance() bool {
+	return s.Image == "workspaceops:local" && slices.Equal(s.Command, []string{"serve"})
+}
+
+func readCompose(t *testing.T) composeFile {
+	t.Helper()
+	raw, err := os.ReadFile("../../deploy/cluster/docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c composeFile
+	if err := yaml.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -26,9 +26,11 @@ func TestMain(m *testing.M) { mongotest.Main(m) }
 
 // withStore adds to env the database a test server runs on: the embedded default (SQLite in a
 // fresh directory), or with WSO_TEST_STORE=mongo the MongoDB adapter on the server mongotest
-// started (CI runs the end-to-end suite both ways).
+// started (CI runs the end-to-end suite both ways). It also turns the metrics listener off (its
+// default address is one per machine); a test that scrapes gives it a free one.
 func withStore(t *testing.T, env map[string]string) map[string]string {
 	t.Helper()
+	env["WSO_METRICS_ADDR"] = "off"
 	switch store := os.Getenv("WSO_TEST_STORE"); store {
 	case "", "sqlite":
 		env["MONGO_URI"], env["WSO_DATA_DIR"] = "", t.TempDir()

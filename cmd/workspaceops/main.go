@@ -41,8 +41,8 @@ type App struct {
 	Webhooks bridge.WebhookDispatch
 	// Realtime is the WebSocket/SSE hub; serve shuts it down after REST has drained.
 	Realtime *realtime.Hub
-	// Counters are served on the debug listener.
-	Counters Counters
+	// Metrics serves the Prometheus registry on the metrics listener.
+	Metrics MetricsHandler
 }
 
 // usage is what -h prints, and a wrong command line.
@@ -174,18 +174,32 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	app, cleanup, err := initApp(ctx, cfg, log)
+	tracer, flushTraces, err := provideTracer(ctx, cfg, log)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	defer flushTraces()
+	app, cleanup, err := initApp(ctx, cfg, log, tracer)
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
 	defer cleanup()
 
 	if cfg.DebugAddr != "" {
-		stopDebug, err := startDebug(ctx, cfg.DebugAddr, app.Counters, log)
+		stopDebug, err := startListener(ctx, "debug", cfg.DebugAddr, debugMux(), log)
 		if err != nil {
 			return err
 		}
 		defer stopDebug()
+	}
+	if cfg.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", app.Metrics)
+		stopMetrics, err := startListener(ctx, "metrics", cfg.MetricsAddr, mux, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	// No TCP keep-alive probes: a WebSocket's pings and the server's timeouts find dead peers,
 	// and setting them up is three system calls on every accepted connection.

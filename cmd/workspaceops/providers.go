@@ -16,6 +16,7 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/natsbus"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
+	"github.com/workspaceops/workspaceops/adapters/telemetry"
 	"github.com/workspaceops/workspaceops/adapters/token"
 	"github.com/workspaceops/workspaceops/adapters/webhooksender"
 	"github.com/workspaceops/workspaceops/modules/auditlog"
@@ -29,6 +30,7 @@ import (
 	"github.com/workspaceops/workspaceops/platform/config"
 	"github.com/workspaceops/workspaceops/platform/events"
 	"github.com/workspaceops/workspaceops/platform/ids"
+	"github.com/workspaceops/workspaceops/platform/observe"
 	"github.com/workspaceops/workspaceops/platform/ratelimit"
 )
 
@@ -46,10 +48,10 @@ func provideTokenConfig(cfg config.Config, log *slog.Logger) (token.Config, erro
 	return token.Config{Secret: secret, Issuer: "workspaceops", Audience: "workspaceops-api", TTL: cfg.TokenTTL, Leeway: 30 * time.Second}, nil
 }
 
-func provideThrottles(cfg config.Config, c clock.Clock) identity.Throttles {
+func provideThrottles(cfg config.Config, c clock.Clock, m *telemetry.Metrics) identity.Throttles {
 	return identity.Throttles{
-		ByEmail: ratelimit.NewFailures(cfg.LoginMaxFails, cfg.LoginWindow, c),
-		ByAddr:  ratelimit.NewFailures(4*cfg.LoginMaxFails, cfg.LoginWindow, c),
+		ByEmail: countedThrottle{ratelimit.NewFailures(cfg.LoginMaxFails, cfg.LoginWindow, c), m.RateLimited("login_email")},
+		ByAddr:  countedThrottle{ratelimit.NewFailures(4*cfg.LoginMaxFails, cfg.LoginWindow, c), m.RateLimited("login_address")},
 	}
 }
 
@@ -71,8 +73,8 @@ func provideSweep(docs *document.Service, cfg config.Config) func(ctx context.Co
 }
 
 // provideAuditLog: b, the first to hear of every stored entry, is the realtime bus.
-func provideAuditLog(repo auditlog.Repository, az authz.Authorizer, b auditlog.Broadcaster, log *slog.Logger) (*auditlog.Service, error) {
-	return auditlog.NewService(repo, az, b, log.With(slog.String("component", "auditlog")))
+func provideAuditLog(repo auditlog.Repository, az authz.Authorizer, b auditlog.Broadcaster, tracer observe.Tracer, log *slog.Logger) (*auditlog.Service, error) {
+	return auditlog.NewService(repo, az, b, log.With(slog.String("component", "auditlog")), auditlog.WithTracer(tracer))
 }
 
 // provideOverviewNotifier: at most one overview:updated per workspace per WSO_OVERVIEW_COALESCE,
@@ -102,13 +104,13 @@ func provideBus(cfg config.Config, log *slog.Logger) (realtime.Bus, func(), erro
 
 // provideRealtimeDeps configures the hub.
 func provideRealtimeDeps(cfg config.Config, auth realtime.Authenticator, az authz.Authorizer, audit *auditlog.Service, bus realtime.Bus,
-	log *slog.Logger) realtime.Deps {
+	m *telemetry.Metrics, tracer observe.Tracer, log *slog.Logger) realtime.Deps {
 	return realtime.Deps{
 		Auth: auth, Authz: az, Replay: audit, Bus: bus,
 		Options: realtime.Options{
 			AllowedOrigins: cfg.AllowedOrigins, PingInterval: cfg.WSPingInterval, QueueSize: cfg.WSQueueSize,
 			SendBuffer: cfg.WSSendBuffer, MaxConnsPerUser: cfg.WSMaxConnsUser, ReplayLimit: cfg.ReplayLimit,
-			Log: log.With(slog.String("component", "realtime")),
+			Log: log.With(slog.String("component", "realtime")), Metrics: realtimeMetrics(m), Tracer: tracer,
 		},
 	}
 }
@@ -131,10 +133,11 @@ func provideRealtimeEndpoints(h *realtime.Hub, ws *realtime.WebSocket, sse *real
 	return httpapi.Realtime{WebSocket: ws, Events: sse, IssueTicket: sse.IssueTicket, Ready: h.Ready}
 }
 
-func provideHTTPConfig(cfg config.Config) httpapi.Config {
+func provideHTTPConfig(cfg config.Config, m *telemetry.Metrics, tracer observe.Tracer) httpapi.Config {
 	return httpapi.Config{
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes, RateLimit: cfg.RateLimit,
+		RateLimited: m.RateLimited("rest"), Tracer: tracer, Requests: m,
 	}
 }
 

@@ -438,16 +438,24 @@ func slowDialer() *http.Client {
 	}}}
 }
 
+// slowConsumer opens a WebSocket (with a small receive buffer) as u, joined to wid, whose
+// reading is up to the test.
+func (s *server) slowConsumer(t *testing.T, u user, wid string) *rtClient {
+	t.Helper()
+	slow := s.dialWS(t, &websocket.DialOptions{HTTPClient: slowDialer()})
+	slow.send(map[string]any{"type": "auth", "token": u.token})
+	slow.next()
+	slow.join(wid, nil)
+	return slow
+}
+
 func TestRealtimeSlowConsumerIsClosed(t *testing.T) {
 	s := startServer(t, map[string]string{"WSO_OVERVIEW_COALESCE": "1h", "WSO_WS_QUEUE_SIZE": "4", "WSO_WS_SEND_BUFFER": "4096"})
 	wid, owner, member, viewer := s.team(t)
 	base := "/api/v1/workspaces/" + wid + "/work-items"
 	id := s.call("POST", base, owner.token, map[string]string{"title": "Busy"}).want(t, 201).str("id")
 
-	slow := s.dialWS(t, &websocket.DialOptions{HTTPClient: slowDialer()})
-	slow.send(map[string]any{"type": "auth", "token": viewer.token})
-	slow.next()
-	slow.join(wid, nil)
+	slow := s.slowConsumer(t, viewer, wid)
 	fast := s.live(t, member)
 	fast.join(wid, nil)
 

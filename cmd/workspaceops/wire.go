@@ -11,6 +11,7 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
+	"github.com/workspaceops/workspaceops/adapters/telemetry"
 	"github.com/workspaceops/workspaceops/adapters/token"
 	"github.com/workspaceops/workspaceops/adapters/webhooksender"
 	"github.com/workspaceops/workspaceops/modules/apikey"
@@ -22,13 +23,14 @@ import (
 	"github.com/workspaceops/workspaceops/modules/workitem"
 	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/config"
+	"github.com/workspaceops/workspaceops/platform/observe"
 	"github.com/workspaceops/workspaceops/platform/password"
 )
 
 // storeSet: the repositories of the one database configured. SQLite or MongoDB is chosen at run
 // time (MONGO_URI), which a graph fixed at build time cannot do, so provideStore chooses.
 var storeSet = wire.NewSet(
-	provideStore,
+	provideObservedStore,
 	wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "APIKeys", "Idempotency", "Webhooks", "Ready"),
 )
 
@@ -57,7 +59,7 @@ var moduleSet = wire.NewSet(
 var realtimeSet = wire.NewSet(
 	provideBus, wire.Bind(new(auditlog.Broadcaster), new(realtime.Bus)),
 	provideRealtimeDeps, newHub, realtime.ProviderSet, provideTicketConfig, provideRealtimeEndpoints,
-	provideCounters,
+	provideMetrics,
 )
 
 // webhookSet: the sender (the address-checking HTTP client), the dispatcher and the use cases;
@@ -67,9 +69,13 @@ var webhookSet = wire.NewSet(
 	provideWebhookDispatcher, provideWebhookService,
 )
 
+// telemetrySet: the metrics registry (the tracer is initApp's argument: serve's exports over
+// OTLP or records nothing, a test's keeps spans in memory).
+var telemetrySet = wire.NewSet(telemetry.New)
+
 // initApp builds the whole object graph; wire generates its body in wire_gen.go.
-func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, func(), error) {
-	wire.Build(storeSet, platformSet, moduleSet, realtimeSet, webhookSet,
+func initApp(ctx context.Context, cfg config.Config, log *slog.Logger, tracer observe.Tracer) (*App, func(), error) {
+	wire.Build(storeSet, platformSet, moduleSet, realtimeSet, webhookSet, telemetrySet,
 		bridge.ProviderSet, token.ProviderSet, httpapi.ProviderSet,
 		provideTokenConfig, provideHTTPConfig, wire.Struct(new(App), "*"))
 	return nil, nil, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/workspaceops/workspaceops/adapters/bridge"
 	"github.com/workspaceops/workspaceops/adapters/httpapi"
 	"github.com/workspaceops/workspaceops/adapters/realtime"
+	"github.com/workspaceops/workspaceops/adapters/telemetry"
 	"github.com/workspaceops/workspaceops/adapters/token"
 	"github.com/workspaceops/workspaceops/adapters/webhooksender"
 	"github.com/workspaceops/workspaceops/modules/apikey"
@@ -25,6 +26,7 @@ import (
 	"github.com/workspaceops/workspaceops/modules/workspace"
 	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/config"
+	"github.com/workspaceops/workspaceops/platform/observe"
 	"github.com/workspaceops/workspaceops/platform/password"
 	"log/slog"
 )
@@ -32,9 +34,10 @@ import (
 // Injectors from wire.go:
 
 // initApp builds the whole object graph; wire generates its body in wire_gen.go.
-func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, func(), error) {
-	httpapiConfig := provideHTTPConfig(cfg)
-	store, cleanup, err := provideStore(ctx, cfg, log)
+func initApp(ctx context.Context, cfg config.Config, log *slog.Logger, tracer observe.Tracer) (*App, func(), error) {
+	metrics := telemetry.New()
+	httpapiConfig := provideHTTPConfig(cfg, metrics, tracer)
+	store, cleanup, err := provideObservedStore(ctx, cfg, log, metrics, tracer)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,7 +55,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		return nil, nil, err
 	}
 	clock := _wireSystemValue
-	throttles := provideThrottles(cfg, clock)
+	throttles := provideThrottles(cfg, clock, metrics)
 	workspaceRepository := store.Workspaces
 	directory, err := identity.NewDirectory(repository)
 	if err != nil {
@@ -95,7 +98,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		cleanup()
 		return nil, nil, err
 	}
-	service, err := provideAuditLog(auditlogRepository, authorizer, bus, log)
+	service, err := provideAuditLog(auditlogRepository, authorizer, bus, tracer, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -200,7 +203,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 		return nil, nil, err
 	}
 	mainCredentials := newCredentials(identityService, apikeyService)
-	realtimeDeps := provideRealtimeDeps(cfg, mainCredentials, authorizer, service, bus, log)
+	realtimeDeps := provideRealtimeDeps(cfg, mainCredentials, authorizer, service, bus, metrics, tracer, log)
 	hub, err := newHub(realtimeDeps, identityService, apikeyService)
 	if err != nil {
 		cleanup3()
@@ -262,13 +265,13 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, fu
 	}
 	v := provideSweep(documentService, cfg)
 	webhookDispatch := bridge.SubscribeWebhooks(service, dispatcher)
-	counters := provideCounters(hub, service, bus)
+	metricsHandler := provideMetrics(metrics, hub, service, bus)
 	app := &App{
 		Handler:  handler,
 		Sweep:    v,
 		Webhooks: webhookDispatch,
 		Realtime: hub,
-		Counters: counters,
+		Metrics:  metricsHandler,
 	}
 	return app, func() {
 		cleanup3()
@@ -287,7 +290,7 @@ var (
 // storeSet: the repositories of the one database configured. SQLite or MongoDB is chosen at run
 // time (MONGO_URI), which a graph fixed at build time cannot do, so provideStore chooses.
 var storeSet = wire.NewSet(
-	provideStore, wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "APIKeys", "Idempotency", "Webhooks", "Ready"),
+	provideObservedStore, wire.FieldsOf(new(*Store), "Users", "Workspaces", "WorkItems", "Documents", "Blobs", "AuditLog", "Redemptions", "APIKeys", "Idempotency", "Webhooks", "Ready"),
 )
 
 // platformSet: the plumbing modules take from platform.
@@ -303,7 +306,7 @@ var moduleSet = wire.NewSet(wire.Struct(new(identity.Deps), "*"), identity.NewSe
 // realtime endpoints.
 var realtimeSet = wire.NewSet(
 	provideBus, wire.Bind(new(auditlog.Broadcaster), new(realtime.Bus)), provideRealtimeDeps, newHub, realtime.ProviderSet, provideTicketConfig, provideRealtimeEndpoints,
-	provideCounters,
+	provideMetrics,
 )
 
 // webhookSet: the sender (the address-checking HTTP client), the dispatcher and the use cases;
@@ -311,3 +314,7 @@ var realtimeSet = wire.NewSet(
 var webhookSet = wire.NewSet(
 	provideWebhookSender, wire.Bind(new(webhook.Sender), new(*webhooksender.Sender)), provideWebhookDispatcher, provideWebhookService,
 )
+
+// telemetrySet: the metrics registry (the tracer is initApp's argument: serve's exports over
+// OTLP or records nothing, a test's keeps spans in memory).
+var telemetrySet = wire.NewSet(telemetry.New)

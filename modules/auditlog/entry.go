@@ -20,6 +20,9 @@ type Entry struct {
 	ActorID     string // "" for the system (the expiry sweeper, the overview notifier)
 	At          time.Time
 	Data        map[string]any
+	// Trace is the W3C traceparent of the append that stored the entry, carried to the
+	// receivers (over the bus too) so the delivery joins the request's trace; not stored.
+	Trace string
 }
 
 // EventData is the data an entry is announced with, in a realtime event frame and a webhook

@@ -12,6 +12,7 @@ import (
 	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/events"
 	"github.com/workspaceops/workspaceops/platform/ids"
+	"github.com/workspaceops/workspaceops/platform/observe"
 	"github.com/workspaceops/workspaceops/platform/page"
 )
 
@@ -28,18 +29,29 @@ type Service struct {
 	log      *slog.Logger
 	failures atomic.Int64
 	sleep    func(context.Context, time.Duration) error
+	tracer   observe.Tracer
 	// receivers get every stored entry, in order: the broadcaster given to NewService first,
 	// then the subscribers. Copied on Subscribe, so Publish reads it without a lock.
 	receivers atomic.Pointer[[]Broadcaster]
 }
 
+// Option configures a Service.
+type Option func(*Service)
+
+// WithTracer traces each append (a span "auditlog.append", a child of the caller's) and gives
+// the stored entry its traceparent (Entry.Trace), so its receivers continue the trace.
+func WithTracer(t observe.Tracer) Option { return func(s *Service) { s.tracer = t } }
+
 // NewService returns the audit log. broadcaster (the realtime bus) is the first to receive
 // every stored entry; it may be NoBroadcast{}; none may be nil.
-func NewService(repo Repository, az authz.Authorizer, broadcaster Broadcaster, log *slog.Logger) (*Service, error) {
+func NewService(repo Repository, az authz.Authorizer, broadcaster Broadcaster, log *slog.Logger, opts ...Option) (*Service, error) {
 	if repo == nil || az == nil || broadcaster == nil || log == nil {
 		return nil, errors.New("auditlog: all dependencies are required")
 	}
-	s := &Service{repo: repo, authz: az, log: log, sleep: sleepCtx}
+	s := &Service{repo: repo, authz: az, log: log, sleep: sleepCtx, tracer: observe.NoTracer{}}
+	for _, o := range opts {
+		o(s)
+	}
 	s.receivers.Store(&[]Broadcaster{broadcaster})
 	return s, nil
 }
@@ -89,11 +101,15 @@ func (s *Service) Publish(ctx context.Context, e events.Event) {
 		TargetID: e.TargetID, ActorID: e.ActorID, At: e.At, Data: e.Data,
 	}
 	ctx = context.WithoutCancel(ctx)
+	ctx, span := s.tracer.Start(ctx, "auditlog.append", "")
+	entry.Trace = s.tracer.TraceParent(ctx)
 	var err error
+	defer func() { span.End(err) }()
 	backoff := firstBackoff
 	for attempt := 1; attempt <= appendAttempts; attempt++ {
 		var stored Entry
 		if stored, err = s.repo.Append(ctx, entry); err == nil {
+			stored.Trace = entry.Trace
 			for _, r := range *s.receivers.Load() {
 				r.Broadcast(ctx, stored)
 			}

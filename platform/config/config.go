@@ -46,6 +46,8 @@ type Config struct {
 	NATSSubject     string         // WSO_NATS_SUBJECT: the prefix of the per-workspace subjects
 	NATSPoll        time.Duration  // WSO_NATS_POLL: while NATS is unreachable, how often rooms re-read the log
 	RateLimit       ratelimit.Rate // WSO_RATE_LIMIT: authenticated REST requests per key or user; zero is off
+	MetricsAddr     string         // WSO_METRICS_ADDR: Prometheus /metrics; "" when turned off ("off")
+	OTLPEndpoint    string         // OTEL_EXPORTER_OTLP_ENDPOINT: traces exported there; "" = no tracing
 
 	WebhookRetry        []time.Duration // WSO_WEBHOOK_RETRY: the wait before each retry of a failed delivery
 	WebhookAllowHTTP    bool            // WSO_WEBHOOK_ALLOW_HTTP
@@ -85,7 +87,7 @@ var Vars = []Var{
 	{"WSO_WS_SEND_BUFFER", "65536", "kernel send buffer per WebSocket or SSE stream, in bytes: bounds memory per connection and how much a stalled client absorbs"},
 	{"WSO_WS_MAX_CONNS_PER_USER", "20", "WebSocket connections and SSE streams one user may hold at once"},
 	{"WSO_REPLAY_LIMIT", "1000", "most events a resuming join replays from the audit log; beyond it the client gets resync"},
-	{"WSO_DEBUG_ADDR", "", "loopback address for Go's pprof profiles and the counters at /debug/counters (e.g. 127.0.0.1:6060); empty turns it off"},
+	{"WSO_DEBUG_ADDR", "", "loopback address for Go's pprof profiles (e.g. 127.0.0.1:6060); empty turns it off"},
 	{"WSO_NATS_URL", "", "NATS server(s) (nats://host:4222, comma-separated; tls:// for TLS; credentials in the URL) carrying realtime events between instances; empty keeps them in-process (one instance)"},
 	{"WSO_NATS_SUBJECT", "workspaceops.audit", "subject prefix: entries go to <prefix>.<workspaceId>; give each deployment sharing a NATS its own"},
 	{"WSO_NATS_POLL", "2s", "while NATS is unreachable, how often each instance re-reads the audit log of the workspaces its clients joined"},
@@ -96,6 +98,8 @@ var Vars = []Var{
 	{"WSO_WEBHOOK_LEASE", "30s", "how long an instance keeps delivering a webhook after it last renewed its lease; another instance takes over once it expires"},
 	{"WSO_WEBHOOK_POLL", "5s", "how often each instance looks at every active webhook (entries appended by other instances, retries come due)"},
 	{"WSO_WEBHOOK_MAX_PER_WORKSPACE", "20", "most webhooks one workspace may have"},
+	{"WSO_METRICS_ADDR", "127.0.0.1:9464", "address of the Prometheus metrics listener (`GET /metrics`), apart from the API's; `off` turns it off"},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OpenTelemetry collector base URL (OTLP/HTTP, e.g. http://collector:4318): traces are exported there, with the other standard `OTEL_*` variables honoured; empty: no tracing"},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -156,11 +160,23 @@ func Load(getenv func(string) string) (Config, error) {
 		NATSURL:         get("WSO_NATS_URL"),
 		NATSSubject:     get("WSO_NATS_SUBJECT"),
 		NATSPoll:        dur("WSO_NATS_POLL"),
+		MetricsAddr:     get("WSO_METRICS_ADDR"),
+		OTLPEndpoint:    get("OTEL_EXPORTER_OTLP_ENDPOINT"),
 
 		WebhookAllowedHosts: list(get("WSO_WEBHOOK_ALLOWED_HOSTS")),
 		WebhookLease:        dur("WSO_WEBHOOK_LEASE"),
 		WebhookPoll:         dur("WSO_WEBHOOK_POLL"),
 		WebhookMax:          int(integer("WSO_WEBHOOK_MAX_PER_WORKSPACE")),
+	}
+	if strings.EqualFold(c.MetricsAddr, "off") {
+		c.MetricsAddr = ""
+	} else if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		errs = append(errs, fmt.Errorf("WSO_METRICS_ADDR: want host:port or off: %w", err))
+	}
+	if c.OTLPEndpoint != "" {
+		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("OTEL_EXPORTER_OTLP_ENDPOINT: want an http:// or https:// URL"))
+		}
 	}
 	for _, part := range list(get("WSO_WEBHOOK_RETRY")) {
 		d, err := time.ParseDuration(part)

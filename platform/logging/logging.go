@@ -43,12 +43,29 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// requestIDHandler adds the context's request id to every record.
+type traceIDKey struct{}
+
+// WithTraceID returns a context that carries the id of the request's trace (when traced), so
+// a log line can be found from a trace and the other way round.
+func WithTraceID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, traceIDKey{}, id)
+}
+
+// TraceID returns the trace id carried by ctx, or "".
+func TraceID(ctx context.Context) string {
+	id, _ := ctx.Value(traceIDKey{}).(string)
+	return id
+}
+
+// requestIDHandler adds the context's request id and trace id to every record.
 type requestIDHandler struct{ slog.Handler }
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if id := TraceID(ctx); id != "" {
+		r.AddAttrs(slog.String("trace_id", id))
 	}
 	return h.Handler.Handle(ctx, r)
 }

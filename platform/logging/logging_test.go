@@ -44,3 +44,21 @@ func TestAtLeast(t *testing.T) {
 		t.Fatalf("output %q", out)
 	}
 }
+
+func TestTraceIDOnEveryLineOfATracedRequest(t *testing.T) {
+	var buf bytes.Buffer
+	log, _ := New(&buf, "info", "json")
+	log.InfoContext(WithTraceID(WithRequestID(context.Background(), "req-1"), "4bf92f3577b34da6a3ce929d0e0e4736"), "traced")
+	log.InfoContext(WithRequestID(context.Background(), "req-2"), "untraced")
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	var traced, untraced map[string]any
+	if len(lines) != 2 || json.Unmarshal(lines[0], &traced) != nil || json.Unmarshal(lines[1], &untraced) != nil {
+		t.Fatalf("lines %q", buf.String())
+	}
+	if traced["trace_id"] != "4bf92f3577b34da6a3ce929d0e0e4736" || traced["request_id"] != "req-1" {
+		t.Fatalf("traced line %v", traced)
+	}
+	if _, ok := untraced["trace_id"]; ok {
+		t.Fatalf("untraced line %v", untraced)
+	}
+}
