@@ -34,7 +34,8 @@ func NewKeeper(repo Repository, c clock.Clock, log *slog.Logger) (*Keeper, error
 
 // Claim is a request's hold on its key: it runs, then Finish stores or releases its answer.
 type Claim struct {
-	scope, key, token string
+	scope, token string
+	sealed
 }
 
 // Begin decides what a request with an Idempotency-Key does: run (a Claim), or be answered with
@@ -48,7 +49,8 @@ func (k *Keeper) Begin(ctx context.Context, scope, key, fingerprint string) (Cla
 	k.sweep(ctx, now)
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	rec := Record{Scope: scope, Key: key, Fingerprint: fingerprint, Token: hex.EncodeToString(b[:]),
+	sk := derive(scope, key)
+	rec := Record{Scope: scope, Key: sk.id, Fingerprint: fingerprint, Token: hex.EncodeToString(b[:]),
 		LockedUntil: now.Add(LockTTL), ExpiresAt: now.Add(Retention)}
 	// Twice: a stale record (expired, or a claim whose process died) is released and the key
 	// claimed again; losing that second race to another request answers as that one decides.
@@ -58,10 +60,10 @@ func (k *Keeper) Begin(ctx context.Context, scope, key, fingerprint string) (Cla
 			return Claim{}, nil, fmt.Errorf("claim idempotency key: %w", err)
 		}
 		if inserted {
-			return Claim{scope: scope, key: key, token: rec.Token}, nil, nil
+			return Claim{scope: scope, token: rec.Token, sealed: sk}, nil, nil
 		}
 		if !existing.ExpiresAt.After(now) || (!existing.Done() && !existing.LockedUntil.After(now)) {
-			if err := k.repo.Release(ctx, scope, key, existing.Token); err != nil {
+			if err := k.repo.Release(ctx, scope, sk.id, existing.Token); err != nil {
 				return Claim{}, nil, fmt.Errorf("release stale idempotency key: %w", err)
 			}
 			continue
@@ -72,6 +74,11 @@ func (k *Keeper) Begin(ctx context.Context, scope, key, fingerprint string) (Cla
 		case !existing.Done():
 			return Claim{}, nil, ErrKeyInUse
 		}
+		body, err := sk.open(existing.Body)
+		if err != nil {
+			return Claim{}, nil, fmt.Errorf("replay idempotent answer: %w", err)
+		}
+		existing.Key, existing.Body = key, body
 		return Claim{}, &existing, nil
 	}
 	return Claim{}, nil, ErrKeyInUse
@@ -83,9 +90,9 @@ func (k *Keeper) Begin(ctx context.Context, scope, key, fingerprint string) (Cla
 func (k *Keeper) Finish(ctx context.Context, c Claim, status int, header map[string]string, body []byte) {
 	var err error
 	if status >= 500 || status < 100 || len(body) > MaxBodyBytes {
-		err = k.repo.Release(ctx, c.scope, c.key, c.token)
+		err = k.repo.Release(ctx, c.scope, c.id, c.token)
 	} else {
-		err = k.repo.Complete(ctx, c.scope, c.key, c.token, status, header, body)
+		err = k.repo.Complete(ctx, c.scope, c.id, c.token, status, header, c.seal(body))
 	}
 	if err != nil {
 		k.log.WarnContext(ctx, "store idempotent answer", slog.Int("status", status), slog.Any("error", err))

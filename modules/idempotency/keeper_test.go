@@ -87,3 +87,50 @@ func TestValidKey(t *testing.T) {
 		}
 	}
 }
+
+// spyRecords keeps what the Keeper hands its repository.
+type spyRecords struct {
+	idempotency.Repository
+	keys   []string
+	bodies [][]byte
+}
+
+func (s *spyRecords) Insert(ctx context.Context, r idempotency.Record) (idempotency.Record, bool, error) {
+	s.keys = append(s.keys, r.Key)
+	return s.Repository.Insert(ctx, r)
+}
+
+func (s *spyRecords) Complete(ctx context.Context, scope, key, token string, status int, header map[string]string, body []byte) error {
+	s.keys, s.bodies = append(s.keys, key), append(s.bodies, body)
+	return s.Repository.Complete(ctx, scope, key, token, status, header, body)
+}
+
+// An answer may hold a new API key's token: the database gets neither the Idempotency-Key nor
+// the answer in the clear, and the same key of another principal finds nothing.
+func TestTheStoreHoldsNeitherKeyNorAnswer(t *testing.T) {
+	spy := &spyRecords{Repository: memory.NewRecords()}
+	k, err := idempotency.NewKeeper(spy, clock.NewManual(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key, secret = "5f0c7c1e-3b1a-4d8e-9c55-2a7d1e0b9f10", `{"token":"wso_secret"}`
+	claim, _, err := k.Begin(ctx, "u1", key, "fp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Finish(ctx, claim, 201, nil, []byte(secret))
+	for _, stored := range spy.keys {
+		if strings.Contains(stored, key) {
+			t.Fatalf("the repository got the key in the clear: %q", stored)
+		}
+	}
+	if len(spy.bodies) != 1 || strings.Contains(string(spy.bodies[0]), "wso_secret") {
+		t.Fatalf("the repository got the answer in the clear: %q", spy.bodies)
+	}
+	if _, rec, err := k.Begin(ctx, "u1", key, "fp"); err != nil || rec == nil || string(rec.Body) != secret {
+		t.Fatalf("replay: %+v, %v", rec, err)
+	}
+	if _, rec, err := k.Begin(ctx, "u2", key, "fp"); err != nil || rec != nil {
+		t.Fatalf("another principal with the same key: %+v, %v", rec, err)
+	}
+}

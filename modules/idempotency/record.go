@@ -9,7 +9,9 @@ import (
 // Record is one use of an Idempotency-Key by one principal.
 type Record struct {
 	Scope string // the principal's actor id: keys of different callers never meet
-	Key   string
+	// Key is the Idempotency-Key in the Keeper's answers; in the Repository, a hash of it (the
+	// body is sealed too: see seal.go).
+	Key string
 	// Fingerprint identifies the request (method, path and body, hashed by the transport): the
 	// same key with another request is refused rather than answered with the first's answer.
 	Fingerprint string
@@ -19,7 +21,7 @@ type Record struct {
 	// Status is the answer's HTTP status; 0 while the first request is still running.
 	Status int
 	Header map[string]string // the answer's headers worth replaying (Content-Type, Location, ETag)
-	Body   []byte
+	Body   []byte            // the answer's body (in the Repository, sealed)
 	// LockedUntil: a claim still running after it is taken to have died with its process, and
 	// the key may be claimed again.
 	LockedUntil time.Time
