@@ -32,6 +32,9 @@ type Metrics struct {
 	Resumes     *prometheus.CounterVec // result
 	BusCatchUps prometheus.Counter
 	rateLimited *prometheus.CounterVec // scope
+
+	webhookAttempts *prometheus.CounterVec // status
+	webhookDuration prometheus.Histogram
 }
 
 // New returns the metrics on a new registry.
@@ -63,10 +66,19 @@ func New() *Metrics {
 			Help: "Times the rooms re-read the audit log because the bus may have lost entries (NATS reconnects, polls while it is down)."}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "rate_limited_total",
 			Help: "Requests refused by a throttle or rate limit, by scope."}, []string{"scope"}),
+		webhookAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "webhook", Name: "attempts_total",
+			Help: "Webhook delivery attempts by outcome: succeeded, pending (failed, will be retried), failed (failed for good)."}, []string{"status"}),
+		webhookDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Subsystem: "webhook", Name: "attempt_duration_seconds",
+			Help:    "Time of one webhook delivery attempt, from dialling the receiver to its answer (timeouts included).",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}),
 	}
-	reg.MustRegister(m.httpRequests, m.httpDuration, m.storeOps, m.Deliveries, m.DeliveryLag, m.Closes, m.QueueFull, m.Resumes, m.BusCatchUps, m.rateLimited)
+	reg.MustRegister(m.httpRequests, m.httpDuration, m.storeOps, m.Deliveries, m.DeliveryLag, m.Closes, m.QueueFull, m.Resumes, m.BusCatchUps, m.rateLimited,
+		m.webhookAttempts, m.webhookDuration)
 	for _, r := range []string{"memory", "log", "resync"} {
 		m.Resumes.WithLabelValues(r) // present at 0 from the start, so rate() sees the first one
+	}
+	for _, s := range []string{"succeeded", "pending", "failed"} {
+		m.webhookAttempts.WithLabelValues(s)
 	}
 	return m
 }
@@ -93,6 +105,12 @@ func (s storeOps) Observe(op string, d time.Duration, _ error) {
 // RateLimited counts the requests a limiter of scope refused ("login_email", "login_address", "rest").
 func (m *Metrics) RateLimited(scope string) observe.Counter {
 	return m.rateLimited.WithLabelValues(scope)
+}
+
+// WebhookAttempt records one webhook delivery attempt (webhook.AttemptObserver).
+func (m *Metrics) WebhookAttempt(status string, d time.Duration) {
+	m.webhookAttempts.WithLabelValues(status).Inc()
+	m.webhookDuration.Observe(d.Seconds())
 }
 
 // Closed counts a connection the server closed with code.

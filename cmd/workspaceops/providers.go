@@ -150,10 +150,11 @@ func provideWebhookSender(cfg config.Config) *webhooksender.Sender {
 // provideWebhookDispatcher names this instance in the webhooks' leases (host, process and a
 // random part, so a restarted process is a new holder).
 func provideWebhookDispatcher(cfg config.Config, repo webhook.Repository, lg webhook.Log, sender webhook.Sender, ev events.Publisher,
-	log *slog.Logger) (*webhook.Dispatcher, error) {
+	m *telemetry.Metrics, log *slog.Logger) (*webhook.Dispatcher, error) {
 	host, _ := os.Hostname()
 	return webhook.NewDispatcher(repo, lg, sender, ev, clock.System{}, log.With(slog.String("component", "webhooks")), webhook.Options{
 		Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), ids.New()), Retry: cfg.WebhookRetry, Lease: cfg.WebhookLease, Poll: cfg.WebhookPoll,
+		Attempts: m,
 	})
 }
 

@@ -138,7 +138,7 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger, tracer ob
 		AuditLog: service,
 	}
 	sender := provideWebhookSender(cfg)
-	dispatcher, err := provideWebhookDispatcher(cfg, webhookRepository, webhookLog, sender, publisher, log)
+	dispatcher, err := provideWebhookDispatcher(cfg, webhookRepository, webhookLog, sender, publisher, metrics, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()

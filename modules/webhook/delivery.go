@@ -65,6 +65,9 @@ func (d *Dispatcher) record(ctx context.Context, w Webhook, deliveryID string, e
 	if a.Status != StatusSucceeded {
 		a.Error = describe(res, w.Secret)
 	}
+	if d.opts.Attempts != nil {
+		d.opts.Attempts.WebhookAttempt(string(a.Status), res.Duration)
+	}
 	if err := d.repo.AddAttempt(context.WithoutCancel(ctx), a); err != nil {
 		d.logger.WarnContext(ctx, "record a webhook delivery attempt", slog.String("webhook_id", w.ID), slog.Any("error", err))
 	}

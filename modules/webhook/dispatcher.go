@@ -44,6 +44,14 @@ type Options struct {
 	// Jitter returns a retry's wait from the scheduled one (nil: up to a fifth longer, so that
 	// webhooks failing together do not retry together); tests keep the schedule exact.
 	Jitter func(time.Duration) time.Duration
+	// Attempts is told of every attempt (nil: nobody is).
+	Attempts AttemptObserver
+}
+
+// AttemptObserver is told of every delivery attempt: its status (succeeded, pending, failed)
+// and how long the receiver took.
+type AttemptObserver interface {
+	WebhookAttempt(status string, d time.Duration)
 }
 
 // batch is how many entries one read of the log takes.

@@ -108,7 +108,20 @@ type allowAll struct{}
 
 func (allowAll) Authorize(context.Context, string, string, authz.Action) error { return nil }
 
+// attempts records what the dispatcher tells its AttemptObserver.
+type attempts struct {
+	mu       sync.Mutex
+	statuses []string
+}
+
+func (a *attempts) WebhookAttempt(status string, _ time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.statuses = append(a.statuses, status)
+}
+
 type rig struct {
+	seen  *attempts
 	repo  *memory.Store
 	log   *fakeLog
 	rcv   *receiver
@@ -120,7 +133,7 @@ type rig struct {
 
 func newRig(t *testing.T, owner string, retry ...time.Duration) *rig {
 	t.Helper()
-	r := &rig{repo: memory.NewStore(), log: &fakeLog{}, rcv: &receiver{}, clock: clock.NewManual(time.Unix(1_000_000, 0)), pub: &events.Recorder{}}
+	r := &rig{seen: &attempts{}, repo: memory.NewStore(), log: &fakeLog{}, rcv: &receiver{}, clock: clock.NewManual(time.Unix(1_000_000, 0)), pub: &events.Recorder{}}
 	return r.with(t, owner, retry...)
 }
 
@@ -129,6 +142,7 @@ func (r rig) with(t *testing.T, owner string, retry ...time.Duration) *rig {
 	t.Helper()
 	d, err := NewDispatcher(r.repo, r.log, r.rcv, r.pub, r.clock, slog.New(slog.DiscardHandler), Options{
 		Owner: owner, Retry: retry, Lease: 30 * time.Second, Jitter: func(d time.Duration) time.Duration { return d },
+		Attempts: r.seen,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -250,6 +264,9 @@ func TestDispatcherHoldsOnFailureAndBacksOff(t *testing.T) {
 	}
 	if strings.Join(statuses, ",") != "succeeded,succeeded,pending,pending" || p.Items[3].ResponseStatus != 500 || p.Items[3].Error != "the receiver answered 500" {
 		t.Fatalf("deliveries log %v %+v", statuses, p.Items)
+	}
+	if got := strings.Join(r.seen.statuses, ","); got != "pending,pending,succeeded,succeeded" {
+		t.Fatalf("attempts observed (the metrics): %s", got)
 	}
 }
 

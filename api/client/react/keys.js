@@ -84,4 +84,6 @@ export const defaultInvalidations = Object.freeze({
   // API keys are managed by people, not shown by this package: only the audit log changes.
   'api-key:created': (data, { keys }) => [keys.auditLog],
   'api-key:revoked': (data, { keys }) => [keys.auditLog],
+  // Webhooks too: a webhook deactivated after its last retry shows in the audit log.
+  'webhook:disabled': (data, { keys }) => [keys.auditLog],
 })

@@ -86,7 +86,7 @@ test('npm pack gives a tarball a frontend installs and uses by itself', (t) => {
     console.log(JSON.stringify([typeof connect, html, workspaceKeys('w').overview, serverKeys('w').all, EVENT_NAMES.length]))
   `)
   const ran = execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' })
-  assert.deepEqual(JSON.parse(ran), ['function', '<b>offline</b>', ['workspace', 'w', 'overview'], ['workspace', 'w'], 21])
+  assert.deepEqual(JSON.parse(ran), ['function', '<b>offline</b>', ['workspace', 'w', 'overview'], ['workspace', 'w'], 22])
 
   // Its types, through its exports, under tsc --strict.
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
