@@ -46,16 +46,17 @@ func userInfo(u identity.User) workspace.UserInfo {
 }
 
 // WorkspaceContent implements workspace.ContentPurger: a deleted workspace's work items, then its
-// documents with their content, then its webhooks.
+// documents with their content, then its webhooks and its API keys.
 type WorkspaceContent struct {
 	WorkItems *workitem.Service
 	Documents *document.Service
 	Webhooks  *webhook.Service
+	APIKeys   *apikey.Service
 }
 
 var _ workspace.ContentPurger = WorkspaceContent{}
 
-// PurgeWorkspace deletes what the work item and document modules keep for the workspace.
+// PurgeWorkspace deletes what the other modules keep for the workspace.
 func (p WorkspaceContent) PurgeWorkspace(ctx context.Context, workspaceID string) error {
 	if err := p.WorkItems.PurgeWorkspace(ctx, workspaceID); err != nil {
 		return err
@@ -63,7 +64,10 @@ func (p WorkspaceContent) PurgeWorkspace(ctx context.Context, workspaceID string
 	if err := p.Documents.PurgeWorkspace(ctx, workspaceID); err != nil {
 		return err
 	}
-	return p.Webhooks.PurgeWorkspace(ctx, workspaceID)
+	if err := p.Webhooks.PurgeWorkspace(ctx, workspaceID); err != nil {
+		return err
+	}
+	return p.APIKeys.PurgeWorkspace(ctx, workspaceID)
 }
 
 // KeyGrants implements workspace.KeyGrants with the apikey module's Lookup.

@@ -209,8 +209,8 @@ func (c *contract) checkPreflight(req *http.Request, status int, header http.Hea
 		want := map[string]string{
 			"Access-Control-Allow-Origin":   origin,
 			"Access-Control-Allow-Methods":  "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-			"Access-Control-Allow-Headers":  "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Api-Key, X-Request-Id",
-			"Access-Control-Expose-Headers": "ETag, Idempotent-Replayed, Location, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id",
+			"Access-Control-Allow-Headers":  "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Api-Key, X-Request-Id, traceparent",
+			"Access-Control-Expose-Headers": "ETag, Idempotent-Replayed, Location, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id, traceparent",
 			"Access-Control-Max-Age":        "600",
 		}
 		for k, v := range want {

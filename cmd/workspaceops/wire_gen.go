@@ -152,10 +152,29 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger, tracer ob
 		cleanup()
 		return nil, nil, err
 	}
+	keyRoles := bridge.KeyRoles{
+		Authorizer: authorizer,
+	}
+	apikeyDeps := apikey.Deps{
+		Repo:   apikeyRepository,
+		Grants: keyRoles,
+		Authz:  authorizer,
+		Events: publisher,
+		Clock:  clock,
+		Log:    log,
+	}
+	apikeyService, err := apikey.NewService(apikeyDeps)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	workspaceContent := bridge.WorkspaceContent{
 		WorkItems: workitemService,
 		Documents: documentService,
 		Webhooks:  webhookService,
+		APIKeys:   apikeyService,
 	}
 	workspaceService, err := provideWorkspaceService(workspaceRepository, userDirectory, workspaceContent, keyGrants, publisher, clock, cfg, log)
 	if err != nil {
@@ -178,24 +197,6 @@ func initApp(ctx context.Context, cfg config.Config, log *slog.Logger, tracer ob
 		Log:       log,
 	}
 	identityService, err := identity.NewService(identityDeps)
-	if err != nil {
-		cleanup3()
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	keyRoles := bridge.KeyRoles{
-		Authorizer: authorizer,
-	}
-	apikeyDeps := apikey.Deps{
-		Repo:   apikeyRepository,
-		Grants: keyRoles,
-		Authz:  authorizer,
-		Events: publisher,
-		Clock:  clock,
-		Log:    log,
-	}
-	apikeyService, err := apikey.NewService(apikeyDeps)
 	if err != nil {
 		cleanup3()
 		cleanup2()

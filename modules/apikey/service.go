@@ -141,13 +141,38 @@ func (s *Service) Revoke(ctx context.Context, actorID, workspaceID, id string) e
 	}
 	s.events.Publish(ctx, events.NewAPIKeyRevoked(k.ID, k.Name).Event(workspaceID, actorID, s.clock.Now()))
 	s.log.InfoContext(ctx, "api key revoked", slog.String("key_id", k.ID), slog.String("workspace_id", workspaceID))
+	s.revoked(k.ID)
+	return nil
+}
+
+// PurgeWorkspace deletes a deleted workspace's keys (no event each: the workspace's deletion is
+// the event) and tells the revocation listeners, so their sockets close everywhere.
+func (s *Service) PurgeWorkspace(ctx context.Context, workspaceID string) error {
+	for {
+		keys, err := s.repo.List(ctx, workspaceID, "", 100)
+		if err != nil {
+			return fmt.Errorf("purge api keys: %w", err)
+		}
+		if len(keys) == 0 {
+			return nil
+		}
+		for _, k := range keys {
+			if _, err := s.repo.Delete(ctx, workspaceID, k.ID); err != nil && !errors.Is(err, ErrKeyNotFound) {
+				return fmt.Errorf("purge api key %s: %w", k.ID, err)
+			}
+			s.revoked(k.ID)
+		}
+	}
+}
+
+// revoked tells the revocation listeners that key id authenticates nothing any more.
+func (s *Service) revoked(id string) {
 	s.mu.Lock()
 	listeners := slices.Clone(s.onRevoke)
 	s.mu.Unlock()
 	for _, f := range listeners {
-		f(authz.KeyActor(k.ID))
+		f(authz.KeyActor(id))
 	}
-	return nil
 }
 
 // OnRevoke registers f to be told, on this instance, the actor id of every key revoked here

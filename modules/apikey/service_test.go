@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,5 +224,35 @@ func TestListPages(t *testing.T) {
 	}
 	if _, err := f.svc.List(ctx, "someone", "w1", "", 2); !errors.Is(err, errNotAllowed) {
 		t.Fatalf("list by someone: %v", err)
+	}
+}
+
+// Deleting a workspace deletes its keys: none authenticates any more, each one's sockets are
+// told to close, and no api-key:revoked is published for them.
+func TestPurgeWorkspaceDeletesItsKeys(t *testing.T) {
+	f := newFixture(t, 0)
+	var tokens, want []string
+	for _, name := range []string{"a", "b", "c"} {
+		c, err := f.svc.Create(ctx, "boss", "w1", apikey.CreateInput{Name: name, Role: "MEMBER"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens, want = append(tokens, c.Token), append(want, authz.KeyActor(c.Key.ID))
+	}
+	var told []string
+	f.svc.OnRevoke(func(actor string) { told = append(told, actor) })
+	published := len(f.events.Events())
+	if err := f.svc.PurgeWorkspace(ctx, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range tokens {
+		if _, err := f.svc.Verify(ctx, tok); !errors.Is(err, apikey.ErrInvalidToken) {
+			t.Fatalf("a purged workspace's key: %v", err)
+		}
+	}
+	slices.Sort(told)
+	slices.Sort(want)
+	if !slices.Equal(told, want) || len(f.events.Events()) != published {
+		t.Fatalf("revocation listeners told %v (want %v); %d events published", told, want, len(f.events.Events())-published)
 	}
 }
