@@ -101,6 +101,13 @@ func TestAPIKeyScope(t *testing.T) {
 	if e := s.call("GET", base+"/audit-log?actorId="+admin.id, ann.token, nil).want(t, 200).items(); len(e) != 2 {
 		t.Fatalf("%d entries by the admin key, want its work item and its invitation", len(e))
 	}
+
+	// Deleting a workspace deletes its keys: they authenticate nothing any more.
+	otherKey, _ := s.createKey(t, ann, other, "other", "MEMBER")
+	s.call("GET", "/api/v1/workspaces/"+other, otherKey.token, nil).want(t, 200)
+	s.call("DELETE", "/api/v1/workspaces/"+other, ann.token, nil).want(t, 204)
+	s.call("GET", "/api/v1/workspaces/"+other, otherKey.token, nil).want(t, 401, "invalid_token")
+	s.call("GET", base, admin.token, nil).want(t, 200)
 }
 
 // TestAPIKeyRealtimeAndRevocation: a key on /ws (Bearer header, X-Api-Key header or auth frame)
