@@ -84,8 +84,6 @@ func (s *Service) Create(ctx context.Context, actorID, workspaceID string, in Cr
 	if err != nil {
 		return Created{}, err
 	}
-	// A soft bound: two creations racing at the limit may both pass; it bounds a workspace's
-	// keys, not a count anyone relies on.
 	n, err := s.repo.Count(ctx, workspaceID)
 	if err != nil {
 		return Created{}, fmt.Errorf("count api keys: %w", err)
@@ -102,6 +100,17 @@ func (s *Service) Create(ctx context.Context, actorID, workspaceID string, in Cr
 	}
 	if err := s.repo.Create(ctx, k); err != nil {
 		return Created{}, fmt.Errorf("create api key: %w", err)
+	}
+	// Counted again once stored: of creations racing at the limit, each that finds the
+	// workspace over it takes its key back, so the limit holds without a lock.
+	if n, err := s.repo.Count(ctx, workspaceID); err != nil || n > s.maxKeys {
+		if _, derr := s.repo.Delete(context.WithoutCancel(ctx), workspaceID, k.ID); derr != nil && !errors.Is(derr, ErrKeyNotFound) {
+			return Created{}, fmt.Errorf("take back an api key over the limit: %w", derr)
+		}
+		if err != nil {
+			return Created{}, fmt.Errorf("count api keys: %w", err)
+		}
+		return Created{}, ErrTooManyKeys
 	}
 	s.events.Publish(ctx, events.NewAPIKeyCreated(k.ID, k.Name, k.Role, k.Prefix).Event(workspaceID, actorID, now))
 	return Created{Key: k, Token: token}, nil

@@ -3,9 +3,11 @@ package apikey_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/events"
+	"github.com/workspaceops/workspaceops/platform/racetest"
 )
 
 var ctx = context.Background()
@@ -254,5 +257,52 @@ func TestPurgeWorkspaceDeletesItsKeys(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(told, want) || len(f.events.Events()) != published {
 		t.Fatalf("revocation listeners told %v (want %v); %d events published", told, want, len(f.events.Events())-published)
+	}
+}
+
+// barrierKeys holds every Count, once read, at its barrier: racing creations at the limit
+// all find room before any of them stores its key.
+type barrierKeys struct {
+	*memory.Keys
+	barrier *racetest.Barrier
+}
+
+func (b *barrierKeys) Count(ctx context.Context, workspaceID string) (int, error) {
+	n, err := b.Keys.Count(ctx, workspaceID)
+	b.barrier.Hold()
+	return n, err
+}
+
+// Creations racing at the limit never leave a workspace over it.
+func TestTheKeyLimitHoldsUnderRacingCreates(t *testing.T) {
+	const limit, racers = 3, 6
+	repo := &barrierKeys{Keys: memory.NewKeys(), barrier: racetest.NewBarrier(racers)}
+	svc, err := apikey.NewService(apikey.Deps{Repo: repo, Grants: grants{}, Authz: grants{}, Events: &events.Recorder{},
+		Clock: clock.NewManual(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)), Log: slog.New(slog.DiscardHandler), MaxPerWorkspace: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, racers)
+	for i := range racers {
+		wg.Go(func() {
+			_, err := svc.Create(ctx, "boss", "w1", apikey.CreateInput{Name: fmt.Sprint("k", i), Role: "MEMBER"})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	created := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			created++
+		case !errors.Is(err, apikey.ErrTooManyKeys):
+			t.Fatalf("a racing create: %v", err)
+		}
+	}
+	n, err := repo.Keys.Count(ctx, "w1")
+	if err != nil || n > limit || n != created {
+		t.Fatalf("%d keys stored, %d creations answered success (limit %d), %v", n, created, limit, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/workspaceops/workspaceops/platform/authz"
 	"github.com/workspaceops/workspaceops/platform/clock"
 	"github.com/workspaceops/workspaceops/platform/events"
+	"github.com/workspaceops/workspaceops/platform/racetest"
 )
 
 var ctx = context.Background()
@@ -434,4 +435,50 @@ func TestLeaseRenewedDuringASlowDelivery(t *testing.T) {
 		t.Fatal("the lease expired during a slow delivery")
 	}
 	equalSeqs(t, r.rcv.seqs(t), 1)
+}
+
+// barrierStore holds every Count, once read, at its barrier: racing creations at the limit
+// all find room before any of them stores its webhook.
+type barrierStore struct {
+	*memory.Store
+	barrier *racetest.Barrier
+}
+
+func (b *barrierStore) Count(ctx context.Context, workspaceID string) (int, error) {
+	n, err := b.Store.Count(ctx, workspaceID)
+	b.barrier.Hold()
+	return n, err
+}
+
+// Creations racing at the limit never leave a workspace over it.
+func TestTheWebhookLimitHoldsUnderRacingCreates(t *testing.T) {
+	const limit, racers = 2, 5
+	r := newRig(t, "a")
+	repo := &barrierStore{Store: r.repo, barrier: racetest.NewBarrier(racers)}
+	svc, err := NewService(Deps{Repo: repo, Log: r.log, Sender: r.rcv, Authz: allowAll{}, Dispatcher: r.d, Clock: r.clock,
+		Logger: slog.New(slog.DiscardHandler), MaxPerWorkspace: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	created := 0
+	for range racers {
+		wg.Go(func() {
+			_, err := svc.Create(ctx, "u1", "ws1", CreateInput{URL: "https://hooks.example.com/in", Events: []string{"*"}})
+			if err != nil && !errors.Is(err, ErrTooMany) {
+				t.Errorf("a racing create: %v", err)
+			}
+			if err == nil {
+				mu.Lock()
+				created++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	n, err := r.repo.Count(ctx, "ws1")
+	if err != nil || n > limit || n != created {
+		t.Fatalf("%d webhooks stored, %d creations answered success (limit %d), %v", n, created, limit, err)
+	}
 }

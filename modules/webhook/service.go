@@ -101,6 +101,17 @@ func (s *Service) Create(ctx context.Context, actorID, workspaceID string, in Cr
 	if err := s.d.Repo.Create(ctx, w); err != nil {
 		return Webhook{}, fmt.Errorf("create webhook: %w", err)
 	}
+	// Counted again once stored: of creations racing at the limit, each that finds the
+	// workspace over it takes its webhook back, so the limit holds without a lock.
+	if n, err := s.d.Repo.Count(ctx, workspaceID); err != nil || n > s.d.MaxPerWorkspace {
+		if derr := s.d.Repo.Delete(context.WithoutCancel(ctx), workspaceID, w.ID); derr != nil && !errors.Is(derr, ErrNotFound) {
+			return Webhook{}, fmt.Errorf("take back a webhook over the limit: %w", derr)
+		}
+		if err != nil {
+			return Webhook{}, fmt.Errorf("count webhooks: %w", err)
+		}
+		return Webhook{}, ErrTooMany
+	}
 	return w, nil
 }
 
