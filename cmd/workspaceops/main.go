@@ -196,10 +196,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", app.Metrics)
 		stopMetrics, err := startListener(ctx, "metrics", cfg.MetricsAddr, mux, log)
-		if err != nil {
+		switch {
+		case err == nil:
+			defer stopMetrics()
+		case cfg.MetricsOptional:
+			log.Warn("no metrics: the default metrics address is taken (set WSO_METRICS_ADDR to a free one, or off)",
+				slog.String("addr", cfg.MetricsAddr), slog.Any("error", err))
+		default:
 			return err
 		}
-		defer stopMetrics()
 	}
 	// No TCP keep-alive probes: a WebSocket's pings and the server's timeouts find dead peers,
 	// and setting them up is three system calls on every accepted connection.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -246,5 +248,26 @@ func TestMetricsCountSlowConsumerClose(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// TestMetricsDefaultPortTaken: several instances on one host, none told a metrics address, all
+// start (the first takes the default port, the others run without metrics and say so); an
+// address set explicitly must be free, or the server refuses to start.
+func TestMetricsDefaultPortTaken(t *testing.T) {
+	const defaultAddr = "127.0.0.1:9464"
+	if ln, err := net.Listen("tcp", defaultAddr); err == nil { // else something else holds it: taken all the same
+		t.Cleanup(func() { ln.Close() })
+	}
+	s := startServer(t, map[string]string{"WSO_METRICS_ADDR": ""}) // "" is unset: the default
+	s.call("GET", "/healthz", "", nil).want(t, 200)
+
+	env := withStore(t, map[string]string{"WSO_ADDR": freeAddr(t), "JWT_SECRET": testSecret})
+	env["WSO_METRICS_ADDR"] = defaultAddr
+	var logs syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if code := run(ctx, nil, func(k string) string { return env[k] }, &logs); code == 0 || !strings.Contains(logs.String(), "metrics listener") {
+		t.Fatalf("an explicit metrics address already taken: exit %d, logs:\n%s", code, logs.String())
 	}
 }

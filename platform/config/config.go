@@ -47,7 +47,11 @@ type Config struct {
 	NATSPoll        time.Duration  // WSO_NATS_POLL: while NATS is unreachable, how often rooms re-read the log
 	RateLimit       ratelimit.Rate // WSO_RATE_LIMIT: authenticated REST requests per key or user; zero is off
 	MetricsAddr     string         // WSO_METRICS_ADDR: Prometheus /metrics; "" when turned off ("off")
-	OTLPEndpoint    string         // OTEL_EXPORTER_OTLP_ENDPOINT: traces exported there; "" = no tracing
+	// MetricsOptional: WSO_METRICS_ADDR was not set, so a default port another process on the
+	// host already holds (a second instance) leaves this one without metrics, with a warning,
+	// rather than refusing to start.
+	MetricsOptional bool
+	OTLPEndpoint    string // OTEL_EXPORTER_OTLP_ENDPOINT: traces exported there; "" = no tracing
 
 	WebhookRetry        []time.Duration // WSO_WEBHOOK_RETRY: the wait before each retry of a failed delivery
 	WebhookAllowHTTP    bool            // WSO_WEBHOOK_ALLOW_HTTP
@@ -98,7 +102,7 @@ var Vars = []Var{
 	{"WSO_WEBHOOK_LEASE", "30s", "how long an instance keeps delivering a webhook after it last renewed its lease; another instance takes over once it expires"},
 	{"WSO_WEBHOOK_POLL", "5s", "how often each instance looks at every active webhook (entries appended by other instances, retries come due)"},
 	{"WSO_WEBHOOK_MAX_PER_WORKSPACE", "20", "most webhooks one workspace may have"},
-	{"WSO_METRICS_ADDR", "127.0.0.1:9464", "address of the Prometheus metrics listener (`GET /metrics`), apart from the API's; `off` turns it off"},
+	{"WSO_METRICS_ADDR", "127.0.0.1:9464", "address of the Prometheus metrics listener (`GET /metrics`), apart from the API's; `off` turns it off. Left unset, a default port already taken (another instance on the host) starts the server without metrics and logs a warning; set, it must be free"},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OpenTelemetry collector base URL (OTLP/HTTP, e.g. http://collector:4318): traces are exported there, with the other standard `OTEL_*` variables honoured; empty: no tracing"},
 }
 
@@ -161,6 +165,7 @@ func Load(getenv func(string) string) (Config, error) {
 		NATSSubject:     get("WSO_NATS_SUBJECT"),
 		NATSPoll:        dur("WSO_NATS_POLL"),
 		MetricsAddr:     get("WSO_METRICS_ADDR"),
+		MetricsOptional: strings.TrimSpace(getenv("WSO_METRICS_ADDR")) == "",
 		OTLPEndpoint:    get("OTEL_EXPORTER_OTLP_ENDPOINT"),
 
 		WebhookAllowedHosts: list(get("WSO_WEBHOOK_ALLOWED_HOSTS")),

@@ -111,3 +111,23 @@ func TestWebhookSettings(t *testing.T) {
 		t.Fatalf("webhook settings = %v %v %v", c.WebhookRetry, c.WebhookAllowHTTP, c.WebhookAllowedHosts)
 	}
 }
+
+func TestMetricsAddr(t *testing.T) {
+	for _, tc := range []struct {
+		value, addr string
+		optional    bool
+	}{
+		{"", "127.0.0.1:9464", true},
+		{"127.0.0.1:9464", "127.0.0.1:9464", false},
+		{"0.0.0.0:9100", "0.0.0.0:9100", false},
+		{"off", "", false},
+	} {
+		c, err := Load(env(map[string]string{"WSO_METRICS_ADDR": tc.value}))
+		if err != nil || c.MetricsAddr != tc.addr || c.MetricsOptional != tc.optional {
+			t.Errorf("WSO_METRICS_ADDR=%q: %q optional %v, %v", tc.value, c.MetricsAddr, c.MetricsOptional, err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"WSO_METRICS_ADDR": "9464"})); err == nil {
+		t.Error("WSO_METRICS_ADDR=9464 (no host) accepted")
+	}
+}
